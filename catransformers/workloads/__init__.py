@@ -1,0 +1,31 @@
+"""Model shapes and their lowering to ops: CLIP towers and other transformers."""
+
+from .lower import count_macs, count_params, lower, lower_tower
+from .model import PRUNABLE, ModelBatch, ModelConfig, TowerArrays, TowerConfig
+from .pruning import PRUNE_SUFFIXES, PruneVariable, PruningSpace, prune, prune_batch, pruning_space
+from .topology import load_topology
+from .zoo import get_model, list_models, load_model_file, model_from_mapping, resolve_model
+
+__all__ = [
+    "TowerConfig",
+    "ModelConfig",
+    "TowerArrays",
+    "ModelBatch",
+    "PRUNABLE",
+    "PRUNE_SUFFIXES",
+    "PruneVariable",
+    "PruningSpace",
+    "pruning_space",
+    "prune",
+    "prune_batch",
+    "get_model",
+    "list_models",
+    "load_model_file",
+    "model_from_mapping",
+    "resolve_model",
+    "lower",
+    "lower_tower",
+    "count_macs",
+    "count_params",
+    "load_topology",
+]
