@@ -14,11 +14,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-try:
-    import catransformers  # noqa: F401
-except ImportError:  # the package is not installed in the venv: run from the source tree
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from catransformers.accuracy import (
     METRICS,
     SHAPE_FIELDS,

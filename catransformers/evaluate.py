@@ -1,0 +1,167 @@
+"""The evaluation pipeline: model and hardware -> ops -> cost -> carbon -> accuracy, vectorised."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from hw_models import CostReport, HardwareBatch, HardwareConfig, Workload, evaluate_cost
+
+from .workloads import ModelBatch, ModelConfig, count_params, lower
+
+__all__ = ["DesignPoint", "Evaluation", "evaluate", "METRIC_KEYS", "default_accuracy_estimator"]
+
+log = logging.getLogger(__name__)
+
+# Flat per-design metrics every evaluation reports (units in the names).
+METRIC_KEYS: tuple[str, ...] = (
+    "latency_s",
+    "energy_j",
+    "area_um2",
+    "area_mm2",
+    "tops",
+    "macs",
+    "params",
+    "embodied_kg",
+    "embodied_logic_kg",
+    "embodied_dram_kg",
+    "operational_kg",
+    "total_kg",
+    "energy_lifetime_kwh",
+    "accuracy",
+)
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One (model, hardware) pair."""
+
+    model: ModelConfig
+    hardware: HardwareConfig
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Every metric of n designs: cost (with per-op breakdown), carbon, accuracy."""
+
+    cost: CostReport
+    params: np.ndarray
+    carbon: Any = None  # CarbonReport, or None when no scenario was given
+    accuracy: Any = None  # AccuracyResult, or None when no estimator applies
+    hardware: HardwareBatch | None = None
+    models: ModelBatch | None = None
+
+    def __len__(self) -> int:
+        return len(self.cost.latency_s)
+
+    @property
+    def accuracy_metric(self) -> str | None:
+        if self.accuracy is None:
+            return None
+        from .accuracy import metric_label
+
+        return metric_label(self.accuracy.metric, self.accuracy.estimator, self.accuracy.is_estimate)
+
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Flat dict of (n,) arrays, keys from METRIC_KEYS that apply (NaN accuracy where unknown)."""
+        n = len(self)
+        out: dict[str, np.ndarray] = {
+            "latency_s": self.cost.latency_s,
+            "energy_j": self.cost.energy_j,
+            "area_um2": self.cost.area_um2,
+            "area_mm2": self.cost.area_mm2,
+            "tops": self.cost.tops,
+            "macs": np.broadcast_to(self.cost.macs, (n,)),
+            "params": np.broadcast_to(self.params, (n,)),
+        }
+        if self.carbon is not None:
+            for key in ("embodied_kg", "embodied_logic_kg", "embodied_dram_kg", "operational_kg", "total_kg", "energy_lifetime_kwh"):
+                out[key] = np.broadcast_to(getattr(self.carbon, key), (n,))
+        if self.accuracy is not None:
+            acc = np.broadcast_to(np.asarray(self.accuracy.primary, dtype=float), (n,)).copy()
+            if getattr(self.accuracy, "failed", None) is not None:
+                acc[np.broadcast_to(self.accuracy.failed, (n,))] = np.nan
+            out["accuracy"] = acc
+        return out
+
+    def record(self, i: int = 0, breakdown: bool = True) -> dict[str, Any]:
+        """JSON-ready dict for design i: every metric, the accuracy label, and per-op rows."""
+        rec: dict[str, Any] = {}
+        if self.models is not None:
+            rec["model"] = self.models.config(min(i, len(self.models) - 1)).name
+            rec["base_model"] = self.models.base.name
+        if self.hardware is not None:
+            rec["hardware"] = self.hardware.config(min(i, len(self.hardware) - 1)).as_dict()
+        for key, values in self.metrics().items():
+            v = values[i]
+            rec[key] = int(v) if key in ("macs", "params") else (None if np.isnan(v) else float(v))
+        if self.accuracy is not None:
+            rec["accuracy_metric"] = self.accuracy_metric
+            rec["accuracy_is_estimate"] = bool(self.accuracy.is_estimate)
+            rec["accuracy_all"] = {m: float(np.broadcast_to(v, (len(self),))[i]) for m, v in self.accuracy.values.items()}
+        if self.carbon is not None:
+            rec["scenario"] = self.carbon.describe() if hasattr(self.carbon, "describe") else None
+        if breakdown:
+            rec["ops"] = self.cost.op_table(i)
+            rec["energy_by_component_j"] = {k: float(np.broadcast_to(v, (len(self),))[i]) for k, v in self.cost.energy_by_component.items()}
+        return rec
+
+
+def default_accuracy_estimator(base: ModelConfig):
+    """The calibrated estimate for CLIP models; None for other families (no calibrated estimate)."""
+    if base.family != "clip":
+        return None
+    from .accuracy import get_estimator
+
+    return get_estimator()
+
+
+def evaluate(
+    model: ModelConfig | ModelBatch | Workload,
+    hardware: HardwareConfig | HardwareBatch,
+    scenario: Any = None,
+    accuracy: Any = "default",
+    profile: str = "reference",
+) -> Evaluation:
+    """Evaluate n designs. `model` and `hardware` broadcast: one model on many accelerators,
+    many models on one, or n pairs. `scenario`: a CarbonScenario (or None: no carbon).
+    `accuracy`: "default", an estimator, or None."""
+    # 1. lower the model to ops
+    models = None
+    if isinstance(model, Workload):
+        workload = model
+        params = np.zeros(1, np.int64)
+    else:
+        models = model if isinstance(model, ModelBatch) else ModelBatch.from_configs(model)
+        workload = lower(models)
+        params = count_params(models)["total"]
+    hw = hardware if isinstance(hardware, HardwareBatch) else HardwareBatch.from_configs(hardware)
+    # 2. hardware cost: latency, energy, area, TOPS, per op
+    cost = evaluate_cost(workload, hw, profile=profile)
+    # 3. carbon: embodied from area and DRAM, operational from energy
+    carbon = None
+    if scenario is not None:
+        from .carbon import carbon_report
+
+        carbon = carbon_report(cost.area_um2, cost.energy_j, scenario, node_nm=hw.node_nm, dram_gb=hw.dram_gb)
+    # 4. accuracy of each model
+    acc = None
+    if models is not None and accuracy is not None:
+        estimator = default_accuracy_estimator(models.base) if isinstance(accuracy, str) and accuracy == "default" else accuracy
+        if isinstance(estimator, str):
+            from .accuracy import get_estimator
+
+            estimator = get_estimator(estimator)
+        if estimator is not None:
+            acc = estimator.estimate(models)
+    return Evaluation(cost=cost, params=params, carbon=carbon, accuracy=acc, hardware=hw, models=models)
+
+
+def metrics_table(evaluation: Evaluation, keys: Mapping[str, str] | None = None):
+    """The flat metrics as a pandas DataFrame (imported lazily)."""
+    import pandas as pd
+
+    return pd.DataFrame({k: np.asarray(v) for k, v in evaluation.metrics().items()})

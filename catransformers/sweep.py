@@ -1,0 +1,95 @@
+"""Hardware-only study: one model on every point of a hardware grid under one scenario."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hw_models import SEARCH_KEYS, HardwareBatch, grid as make_grid, load_grid_axes
+
+from .evaluate import Evaluation, evaluate
+from .io import atomic_write_text
+from .limits import REFERENCE_LIMITS
+from .workloads import ModelConfig
+
+__all__ = ["SweepResult", "sweep", "feasibility", "write_sweep_csv"]
+
+
+def feasibility(metrics: Mapping[str, np.ndarray], limits: Mapping[str, float | None]) -> dict[str, np.ndarray]:
+    """Per-limit flags `meets_<key>` and the overall `feasible`; None limits take the reference's."""
+    flags = {}
+    ok = None
+    for key, default in REFERENCE_LIMITS.items():
+        limit = limits.get(key)
+        limit = default if limit is None else float(limit)
+        flag = np.asarray(metrics[key]) <= limit
+        flags[f"meets_{key}"] = flag
+        ok = flag if ok is None else ok & flag
+    flags["feasible"] = ok
+    return flags
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    model: ModelConfig
+    evaluation: Evaluation
+    table: pd.DataFrame  # one row per hardware point
+    limits: dict[str, float]
+
+    def best(self, key: str) -> pd.Series | None:
+        feasible = self.table[self.table["feasible"]]
+        if feasible.empty:
+            return None
+        return feasible.loc[feasible[key].idxmin()]
+
+    def summary(self) -> str:
+        t = self.table
+        n_ok = int(t["feasible"].sum())
+        lines = [
+            f"{self.model.name}: {len(t)} hardware points, {n_ok} feasible "
+            f"(latency <= {self.limits['latency_s']:g} s, area <= {self.limits['area_um2']:,.0f} um^2, TOPS <= {self.limits['tops']:g})"
+        ]
+        if n_ok == 0:
+            lines.append("  no feasible design: every point breaks a limit (see the meets_* columns)")
+            return "\n".join(lines)
+        for label, key in (("minimum carbon", "total_kg"), ("minimum latency", "latency_s")):
+            row = self.best(key)
+            hw = " ".join(f"{k}={int(row[k])}" for k in SEARCH_KEYS)
+            lines.append(
+                f"  {label:<16} {hw} | total {row['total_kg']:.4f} kg (embodied {row['embodied_kg']:.4f}, "
+                f"operational {row['operational_kg']:.4f}) | latency {row['latency_s'] * 1e3:.3f} ms | "
+                f"energy {row['energy_j'] * 1e3:.3f} mJ | area {row['area_mm2']:.2f} mm^2 | {row['tops']:.2f} TOPS"
+            )
+        return "\n".join(lines)
+
+
+def sweep(
+    model: ModelConfig,
+    scenario: Any,
+    grid: str | HardwareBatch = "reference",
+    limits: Mapping[str, float | None] | None = None,
+    accuracy: Any = "default",
+    profile: str = "reference",
+) -> SweepResult:
+    """Evaluate `model` on every hardware point in one vectorised call."""
+    hw = grid if isinstance(grid, HardwareBatch) else make_grid(load_grid_axes(grid))
+    ev = evaluate(model, hw, scenario=scenario, accuracy=accuracy, profile=profile)
+    metrics = ev.metrics()
+    resolved = {k: (REFERENCE_LIMITS[k] if (limits or {}).get(k) is None else float(limits[k])) for k in REFERENCE_LIMITS}
+    flags = feasibility(metrics, resolved)
+    cols: dict[str, Any] = {"model": model.name}
+    cols.update({k: v for k, v in hw.search_keys().items()})
+    cols.update(metrics)
+    if ev.accuracy is not None:
+        cols["accuracy_metric"] = ev.accuracy_metric
+    cols.update(flags)
+    table = pd.DataFrame(cols)
+    return SweepResult(model=model, evaluation=ev, table=table, limits=resolved)
+
+
+def write_sweep_csv(results: Sequence[SweepResult], path: str) -> None:
+    frame = pd.concat([r.table for r in results], ignore_index=True)
+    atomic_write_text(path, frame.to_csv(index=False))
