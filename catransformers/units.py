@@ -6,6 +6,7 @@ __all__ = [
     "UM2_PER_CM2",
     "G_PER_KG",
     "SECONDS_PER_HOUR",
+    "HOURS_PER_DAY",
     "DAYS_PER_YEAR",
     "j_to_kwh",
     "um2_to_mm2",
@@ -18,6 +19,7 @@ UM2_PER_MM2 = 1e6
 UM2_PER_CM2 = 1e8
 G_PER_KG = 1e3
 SECONDS_PER_HOUR = 3600.0
+HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.0  # ACT and the CATransformers paper use 365-day years
 
 
