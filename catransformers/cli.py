@@ -210,14 +210,22 @@ def cmd_data(args: argparse.Namespace) -> int:
         return 0
     import carbon_data
 
-    frame = {"regions": carbon_data.list_regions, "nodes": carbon_data.list_nodes, "dram": carbon_data.list_dram, "fabs": carbon_data.list_fabs}[args.table]()
+    frame = {"regions": carbon_data.list_regions, "nodes": carbon_data.list_nodes, "dram": carbon_data.list_dram_types, "fabs": carbon_data.list_fab_locations}[args.table]()
     if args.format == "csv":
         frame.to_csv(sys.stdout, index=False)
-    else:
-        import pandas as pd
+        return 0
+    import pandas as pd
 
-        with pd.option_context("display.max_rows", None, "display.max_colwidth", 60, "display.width", 200):
-            print(frame.to_string(index=False))
+    # The terminal view keeps the identifying columns and the value; --format csv has every column.
+    wanted = ("code", "name", "kind", "location", "table", "node_nm", "dram_type", "intensity_g_per_kwh",
+              "epa_kwh_per_cm2", "gpa_95_g_per_cm2", "gpa_99_g_per_cm2", "mpa_g_per_cm2", "cps_g_per_gb", "year", "source")
+    view = frame[[c for c in wanted if c in frame.columns]].copy()
+    for col in view.columns:
+        if view[col].dtype == object or str(view[col].dtype).startswith("str"):
+            view[col] = view[col].astype(str).map(lambda v: v if len(v) <= 48 else v[:45] + "...")
+    with pd.option_context("display.max_rows", None, "display.max_colwidth", 48, "display.width", 200):
+        print(view.to_string(index=False))
+    print(f"\n{len(frame)} rows; full columns (unit, licence, notes) with --format csv")
     return 0
 
 
