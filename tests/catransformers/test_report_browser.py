@@ -1,0 +1,137 @@
+"""The HTML reports render in a real browser: headless Chromium, offline, every figure drawn as plotly SVG."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # about 15-25 s on an idle 2-core machine: four pages, one browser each, in parallel
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="`chromium` is not on PATH (Debian: apt-get install chromium); the real-browser test needs it"
+)
+
+_spec = importlib.util.spec_from_file_location("_viz_fixtures", Path(__file__).with_name("test_viz.py"))
+fx = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fx)
+
+
+def _browser_cmd(html: Path, profile: Path) -> list[str]:
+    return [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--enable-unsafe-swiftshader",  # software WebGL for 3-D scenes and parallel-coordinate lines
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,3000",
+        "--virtual-time-budget=3000",
+        "--dump-dom",
+        html.resolve().as_uri(),
+    ]
+
+
+def _render_all(pages: dict[str, Path], tmp: Path, timeout_s: float = 180.0) -> dict[str, tuple[str, str]]:
+    """Dump the DOM of every page, browsers in parallel, output to files (no pipe to fill): {name: (dom, console log)}."""
+    procs = {}
+    for name, html in pages.items():
+        dom_f = open(tmp / f"{name}.dom.html", "w", encoding="utf-8")
+        log_f = open(tmp / f"{name}.log", "w", encoding="utf-8")
+        procs[name] = (subprocess.Popen(_browser_cmd(html, tmp / f"profile-{name}"), stdout=dom_f, stderr=log_f, stdin=subprocess.DEVNULL), dom_f, log_f)
+    deadline = time.monotonic() + timeout_s
+    out = {}
+    for name, (proc, dom_f, log_f) in procs.items():
+        try:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for other, _, _ in procs.values():
+                other.kill()
+                other.wait()
+            pytest.fail(f"chromium did not finish rendering {pages[name]} in {timeout_s:.0f} s")
+        finally:
+            dom_f.close()
+            log_f.close()
+        log = (tmp / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+        assert proc.returncode == 0, f"chromium exited {proc.returncode} on {name}: {log[-2000:]}"
+        out[name] = ((tmp / f"{name}.dom.html").read_text(encoding="utf-8"), log)
+    return out
+
+
+def _figure_dom(dom: str, fig_id: str) -> str:
+    """The rendered DOM of one figure: from its wrapper to the next figure's."""
+    start = dom.find(f'data-figure="{fig_id}"')
+    assert start >= 0, f"figure {fig_id} is missing from the rendered page"
+    nxt = dom.find('data-figure="', start + 1)
+    return dom[start : nxt if nxt > 0 else len(dom)]
+
+
+def _points(chunk: str) -> int:
+    return len(re.findall(r'class="point[" ]', chunk))
+
+
+@needs_chromium
+def test_reports_render_every_figure_offline(tmp_path):
+    carbon = fx.make_results(tmp_path / "carbon", n=60)
+    objs3 = (("accuracy", "max"), ("latency_s", "min"), ("total_kg", "min"))
+    three = fx.make_results(tmp_path / "all", mode="all", objectives=objs3, n=60)
+    energy = fx.make_results(tmp_path / "energy", mode="energy", seed=3, n=60)
+    from catransformers.viz import write_compare_report, write_report, write_sweep_report
+
+    (tmp_path / "cmp").mkdir()
+    pages = {
+        "carbon": Path(write_report(str(carbon))),
+        "three": Path(write_report(str(three))),
+        "compare": Path(write_compare_report(str(tmp_path / "cmp"), {"carbon": str(carbon), "energy": str(energy)})),
+        "sweep": Path(write_sweep_report(str(fx.make_sweep(tmp_path / "sweep.csv", n=120)), str(tmp_path / "sweep.html"))),
+    }
+    rendered = _render_all(pages, tmp_path)
+
+    for name, (dom, log) in rendered.items():
+        assert "Uncaught" not in log, f"{name}: JavaScript error in the page:\n" + "\n".join(
+            line for line in log.splitlines() if "Uncaught" in line
+        )
+        assert "WebGL is not supported" not in dom.split("<body", 1)[1], name  # the bundle in <head> holds the text
+
+    dom = rendered["carbon"][0]
+    n_front = len(fx.pd.read_csv(carbon / "pareto.csv"))
+    pareto = _figure_dom(dom, "fig-pareto")
+    assert 'class="main-svg"' in pareto and "scatterlayer" in pareto
+    # every drawable point (60 designs, 1 failed) plus the front drawn again on top
+    assert _points(pareto) == 59 + n_front
+    assert 'class="js-line"' in pareto  # the step line
+    assert "estimate" in pareto and "maximised" in pareto  # axis title, rendered as SVG text
+
+    bars = _figure_dom(dom, "fig-breakdown")
+    assert "barlayer" in bars and _points(bars) == 3 * n_front  # logic, DRAM, operational per design
+    assert "kg CO2e" in bars
+
+    hw = _figure_dom(dom, "fig-hardware")
+    assert 'class="main-svg"' in hw and "parcoords" in hw
+    assert len(re.findall(r'class="y-axis"', hw)) == 8  # six hardware keys and two objectives
+    assert "gl-canvas" in hw
+
+    hv = _figure_dom(dom, "fig-hypervolume")
+    assert "scatterlayer" in hv and _points(hv) == 6  # six generations
+
+    three_dom = _figure_dom(rendered["three"][0], "fig-pareto")
+    assert 'class="main-svg"' in three_dom and "gl-container" in three_dom and "<canvas" in three_dom
+
+    cmp_dom = _figure_dom(rendered["compare"][0], "fig-compare")
+    assert len(re.findall(r'class="trace scatter', cmp_dom)) == 4  # two modes x (step line, points)
+
+    sweep = _figure_dom(rendered["sweep"][0], "fig-sweep")
+    assert _points(sweep) == 120 + 2  # every hardware point and the two marked designs
