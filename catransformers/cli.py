@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Any, Callable, Sequence
 
@@ -229,6 +230,262 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- search, compare, plot
+
+
+def _split_top(text: str) -> list[str]:
+    """'a=1,b=[1,2]' -> ['a=1', 'b=[1,2]']: commas inside brackets, braces or quotes do not split."""
+    parts, depth, quote, cur = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """CLI flags -> dotted spec keys. --set KEY=VALUE: a dotted KEY addresses the spec
+    (search.population=20, space.text_layers=[6,9]); a plain KEY a scenario field (use_region=FR)."""
+    from .errors import ConfigError
+    from .search.spec import parse_override
+
+    out: dict[str, Any] = {}
+    for item in args.set or ():
+        for part in _split_top(item):
+            if "=" not in part:
+                raise ConfigError(f"--set: {part!r} is not KEY=VALUE")
+            key, value = (s.strip() for s in part.split("=", 1))
+            if "." in key:
+                out[key] = parse_override(value)
+            else:
+                out[f"scenario.{key}"] = value  # scenario fields parse their own strings
+    flags = {
+        "search.mode": getattr(args, "mode", None),
+        "model.name": args.model,
+        "search.seed": args.seed,
+        "search.population": args.population,
+        "search.generations": args.generations,
+        "search.algorithm": args.algorithm,
+        "scenario.name": args.scenario,
+        "accuracy.estimator": args.accuracy,
+        "hardware.grid": args.grid,
+        "constraints.latency_s": args.max_latency_s,
+        "constraints.area_um2": args.max_area_um2,
+        "constraints.tops": args.max_tops,
+    }
+    if getattr(args, "objectives", None) is not None:
+        names = [o.strip() for o in args.objectives.split(",") if o.strip()]
+        if not names:
+            raise ConfigError(f"--objectives: {args.objectives!r} is empty; allowed: a comma-separated list of objective names")
+        flags["search.objectives"] = names
+    if getattr(args, "exhaustive", False):
+        flags["exhaustive.enabled"] = True
+    out.update({k: v for k, v in flags.items() if v is not None})
+    return out
+
+
+class _ProgressBar:
+    """One self-rewriting stderr line per run: generation, bar, hypervolume, designs, time."""
+
+    def __init__(self, enabled: bool, name: str = "") -> None:
+        self.enabled = enabled
+        self.name = name
+        self.active = False
+
+    def __call__(self, p: Any, name: str | None = None) -> None:
+        if not self.enabled:
+            return
+        width = 24
+        done = p.generation / p.generations if p.generations else 1.0
+        fill = int(round(width * done))
+        label = name or self.name
+        line = (
+            f"\r{label + '  ' if label else ''}gen {p.generation:>4}/{p.generations:<4} [{'#' * fill}{'-' * (width - fill)}] "
+            f"HV {p.hypervolume:.5g}  designs {p.designs:,}  feasible {p.feasible:,}  {p.elapsed_s:.1f} s"
+        )
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        self.active = True
+
+    def close(self) -> None:
+        if self.active:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.active = False
+
+
+def _progress_enabled(args: argparse.Namespace) -> bool:
+    if args.progress is not None:
+        return args.progress
+    return sys.stderr.isatty()
+
+
+def _front_rows(result: Any, limit: int = 8) -> list[dict[str, Any]]:
+    import numpy as np
+
+    front = result.pareto
+    if front.empty:
+        return []
+    first = result.setup.objectives[0]
+    front = front.sort_values(first.name, ascending=first.direction == "min")
+    if len(front) > limit:
+        picks = sorted({int(round(i)) for i in np.linspace(0, len(front) - 1, limit)})
+        front = front.iloc[picks]
+    return front.to_dict("records")
+
+
+def _search_summary(result: Any, out_dir: str) -> str:
+    from hw_models import SEARCH_KEYS
+
+    run = result.run
+    c = run["counts"]
+    objectives = ", ".join(f"{o['direction']} {o['name']}" for o in run["objectives"])
+    hv = run["hypervolume"][-1] if run["hypervolume"] else 0.0
+    lines = [
+        f"mode {run['mode']} ({objectives}) by {run['method']}, {run['generations_run']} generation(s): "
+        f"{c['designs']:,} designs, {c['evaluated']:,} evaluated, {c['prechecked_out']:,} over the area/TOPS limits, "
+        f"{c['feasible']:,} feasible, {c['pareto']:,} on the Pareto front",
+        f"hypervolume {hv:.6g} (reference point {run['reference_point']})",
+    ]
+    rows = _front_rows(result)
+    if rows:
+        cols = ["id", "accuracy", "total_kg", "embodied_kg", "operational_kg", "latency_s", "energy_j", "area_mm2", *SEARCH_KEYS]
+        cols = [k for k in cols if k in rows[0]]
+        lines += ["", "Pareto front (a spread of designs):", _table(rows, cols)]
+        if run.get("accuracy_metric"):
+            lines.append(f"accuracy: {run['accuracy_metric']}")
+    files = ["evaluations.csv", "pareto.csv", "run.json"] + (["report.html"] if os.path.exists(os.path.join(out_dir, "report.html")) else [])
+    lines += ["", f"wrote {', '.join(files)} to {out_dir} in {run['timings'].get('total_s', 0.0):.1f} s"]
+    return "\n".join(lines)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search import load_spec, run_search
+
+    spec = load_spec(args.spec, _spec_overrides(args))
+    out_dir = args.out or os.path.join("results", spec.mode)
+    bar = _ProgressBar(_progress_enabled(args), spec.mode)
+    try:
+        result = run_search(spec, out_dir, resume=args.resume, progress=bar, report=not args.no_report)
+    finally:
+        bar.close()
+    print(_search_summary(result, out_dir))
+    if result.status == "no-feasible":
+        print(f"catransformers: warning: {result.run['message']}", file=sys.stderr)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from hw_models import SEARCH_KEYS
+
+    from .search import load_spec, run_compare
+
+    spec = load_spec(args.spec, _spec_overrides(args))
+    bar = _ProgressBar(_progress_enabled(args))
+    last: list[str] = []
+
+    def progress(mode: str, p: Any) -> None:
+        if last and last[0] != mode:
+            bar.close()
+        last[:] = [mode]
+        bar(p, name=mode)
+
+    try:
+        result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report)
+    finally:
+        bar.close()
+    for mode, r in result.results.items():
+        c = r.run["counts"]
+        print(f"{mode:<11} {r.run['method']}: {c['designs']:,} designs, {c['feasible']:,} feasible, {c['pareto']:,} Pareto ({r.status})")
+        if r.status == "no-feasible":
+            print(f"catransformers: warning: {mode}: {r.run['message']}", file=sys.stderr)
+    table = result.table
+    if len(table):
+        cols = ["accuracy_target", "mode", "accuracy", "total_kg", "embodied_kg", "operational_kg", "latency_s", "energy_j", "area_mm2", *SEARCH_KEYS]
+        rows = table.to_dict("records")
+        print("\nChosen designs at matched accuracy (accuracy >= target, least of each mode's primary cost):")
+        print(_table(rows, [c for c in cols if c in table.columns]))
+    else:
+        print("\nno accuracy level is reached by the modes' fronts; no table")
+    files = ["compare.csv", "compare.json"] + (["compare.html"] if os.path.exists(os.path.join(args.out, "compare.html")) else [])
+    print(f"\nwrote {', '.join(files)} and one folder per mode to {args.out}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+
+    folder = args.dir
+    compare_json = os.path.join(folder, "compare.json")
+    if os.path.exists(compare_json):
+        from .viz import write_compare_report, write_report
+
+        with open(compare_json, encoding="utf-8") as fh:
+            modes = json.load(fh)["modes"]
+        mode_dirs = {m: os.path.join(folder, sub) for m, sub in modes.items()}
+        for m, d in mode_dirs.items():
+            print(write_report(d))
+        print(write_compare_report(folder, mode_dirs))
+        return 0
+    if not os.path.exists(os.path.join(folder, "run.json")):
+        raise ConfigError(f"plot: {folder!r} has no run.json or compare.json; allowed: a folder written by `catransformers search` or `compare`")
+    from .viz import write_report
+
+    print(write_report(folder))
+    return 0
+
+
+def _add_search_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", metavar="FILE.toml", help="search spec; every key optional (defaults: catransformers/data/search_defaults.toml)")
+    p.add_argument("--model", metavar="NAME", help="base model (default vit-b-16)")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--population", type=int, help="population size (default 100)")
+    p.add_argument("--generations", type=int, help="generations, the initial population included (default 100)")
+    p.add_argument("--algorithm", choices=("auto", "nsga2", "nsga3"), help="default auto: NSGA-II for two objectives, NSGA-III for three or more")
+    p.add_argument("--scenario", metavar="NAME|FILE", help="carbon scenario preset or TOML file (default reference)")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override a spec key (dotted: search.population=20, space.text_layers=[6,9], hardware.axes.clusters=[1,2]) or a scenario field (plain: use_region=FR); repeatable")
+    p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator (default clip-scaling; none, default, or a registered name)")
+    p.add_argument("--grid", metavar="NAME", help="hardware grid (default reference, 3,240 points)")
+    p.add_argument("--max-latency-s", type=float, default=None, help="latency limit in s (default 0.05)")
+    p.add_argument("--max-area-um2", type=float, default=None, help="area limit in um^2 (default 31,990,347)")
+    p.add_argument("--max-tops", type=float, default=None, help="TOPS limit (default 20.48)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--no-report", action="store_true", help="skip report.html")
+
+
+def _add_search_parsers(sub: Any) -> None:
+    p = sub.add_parser("search", help="co-design search (NSGA-II/III or exhaustive) into a results folder")
+    p.add_argument("--mode", metavar="MODE", help="carbon (default), latency, energy, all, all-hw, model-only")
+    p.add_argument("--objectives", metavar="NAME,...", help="objectives instead of the mode's: accuracy, total_kg, embodied_kg, operational_kg, latency_s, energy_j, energy_lifetime_kwh, area_mm2")
+    p.add_argument("--out", metavar="DIR", help="results folder (default results/<mode>)")
+    p.add_argument("--resume", action="store_true", help="continue DIR's run from its last checkpoint (same spec; --generations may grow)")
+    p.add_argument("--exhaustive", action="store_true", help="enumerate the space instead of the GA (must fit exhaustive.limit, default 2e6 designs)")
+    _add_search_args(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("compare", help="the same space and scenario under several modes; chosen designs at matched accuracy")
+    p.add_argument("--modes", metavar="MODE,...", default="carbon,latency,energy,all", help="modes to run (default carbon,latency,energy,all)")
+    p.add_argument("--out", metavar="DIR", default=os.path.join("results", "compare"), help="folder: one sub-folder per mode, compare.csv, compare.html (default results/compare)")
+    _add_search_args(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("plot", help="re-render report.html (and compare.html) of a results folder")
+    p.add_argument("dir", metavar="DIR", help="a folder written by search or compare")
+    p.set_defaults(func=cmd_plot)
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -269,6 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("table", choices=("regions", "nodes", "dram", "fabs", "models"))
     p.add_argument("--format", choices=("table", "csv"), default="table")
     p.set_defaults(func=cmd_data)
+
+    _add_search_parsers(sub)
     return parser
 
 

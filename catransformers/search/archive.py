@@ -1,0 +1,245 @@
+"""Every design a search evaluated, once: the cache, the cheap hardware pre-check, objective and constraint arrays."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .backend import EVALUATED_KEYS, PopulationEvaluator
+from .objectives import Constraint, Objective
+from .pareto import merge_front, pareto_mask
+from .space import DesignSpace
+
+__all__ = ["Archive", "PENALTY", "hardware_checks"]
+
+log = logging.getLogger(__name__)
+
+# Objective value (minimised form) given to designs that were not evaluated (hardware
+# over a deterministic limit) or whose evaluation failed: finite, and worse than any real
+# design, so pymoo never sees inf or NaN. Constraint-dominance ranks these designs by
+# their violation anyway; the value only has to be finite and bad.
+PENALTY = 1e9
+
+
+def hardware_checks(space: DesignSpace, designs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """area_um2, area_mm2 and tops of the designs' hardware: deterministic and cheap (no workload)."""
+    import hw_models
+
+    from ..units import um2_to_mm2
+
+    hw = space.hardware(designs)
+    area = np.asarray(hw_models.area_um2(hw), dtype=np.float64)
+    return {"area_um2": area, "area_mm2": um2_to_mm2(area), "tops": np.asarray(hw_models.tops(hw), dtype=np.float64)}
+
+
+@dataclass(frozen=True)
+class _Limits:
+    names: tuple[str, ...]
+    limits: np.ndarray
+    hardware_only: np.ndarray
+
+
+class Archive:
+    """The evaluation cache and the record of a run.
+
+    `evaluate(X, generation)` is what the pymoo adapter calls: it looks each index row up,
+    pre-checks the hardware-only constraints of the new ones, sends only the designs that
+    pass to the (possibly expensive) PopulationEvaluator, and returns the objective and
+    constraint matrices pymoo needs. Rows are stored once, in first-evaluation order.
+    """
+
+    def __init__(
+        self,
+        space: DesignSpace,
+        objectives: Sequence[Objective],
+        constraints: Sequence[Constraint],
+        limits: Mapping[str, float],
+        evaluator: PopulationEvaluator,
+        flag_limits: Mapping[str, float] | None = None,
+    ) -> None:
+        self.space = space
+        self.objectives = tuple(objectives)
+        self.constraints = tuple(constraints)
+        self.evaluator = evaluator
+        self.limits = {c.name: float(limits[c.name]) for c in self.constraints}
+        # meets_* flags are reported for every limit of the spec, whether the mode applies it or not
+        self.flag_limits = {k: float(v) for k, v in (flag_limits or self.limits).items()}
+        self._hw_only = [c.name for c in self.constraints if c.hardware_only]
+        self._required = tuple(dict.fromkeys([o.name for o in self.objectives] + [c.name for c in self.constraints]))
+        self._signs = np.array([o.sign for o in self.objectives])
+        self._index: dict[bytes, int] = {}
+        self._chunks: list[dict[str, np.ndarray]] = []
+        self._cat: dict[str, np.ndarray] | None = None
+        self.front = np.empty((0, len(self.objectives)))
+        self.cache_hits = 0
+
+    # ------------------------------------------------------------------ sizes and views
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    @property
+    def n_obj(self) -> int:
+        return len(self.objectives)
+
+    @property
+    def n_constr(self) -> int:
+        return len(self.constraints) + 1  # + the "evaluation failed" column
+
+    def seen(self, key: bytes) -> bool:
+        return key in self._index
+
+    @property
+    def chunks(self) -> list[dict[str, np.ndarray]]:
+        return self._chunks
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """All rows, concatenated: X, generation, every metric, F, G, feasible, failed, evaluated."""
+        if self._cat is None:
+            if not self._chunks:
+                return self._empty()
+            self._cat = {k: np.concatenate([c[k] for c in self._chunks]) for k in self._chunks[0]}
+        return self._cat
+
+    def _empty(self) -> dict[str, np.ndarray]:
+        out = {"X": np.empty((0, self.space.n_var), np.int64), "generation": np.empty(0, np.int64)}
+        out.update({k: np.empty(0) for k in EVALUATED_KEYS})
+        out.update(F=np.empty((0, self.n_obj)), G=np.empty((0, self.n_constr)))
+        out.update(feasible=np.empty(0, bool), failed=np.empty(0, bool), evaluated=np.empty(0, bool))
+        return out
+
+    # ------------------------------------------------------------------ evaluation
+
+    @staticmethod
+    def keys(X: np.ndarray) -> list[bytes]:
+        X = np.ascontiguousarray(X, dtype=np.int64)
+        return [row.tobytes() for row in X]
+
+    def evaluate(self, X: np.ndarray, generation: int) -> tuple[np.ndarray, np.ndarray]:
+        """(F, G) for the index rows X (n, n_var); new designs are evaluated and stored."""
+        X = np.ascontiguousarray(X, dtype=np.int64)
+        keys = self.keys(X)
+        new_rows: list[int] = []
+        pending: dict[bytes, int] = {}
+        for i, k in enumerate(keys):
+            if k in self._index or k in pending:
+                continue
+            pending[k] = i
+            new_rows.append(i)
+        self.cache_hits += len(keys) - len(new_rows)
+        if new_rows:
+            self.add(self.evaluate_new(X[new_rows], generation))
+        rows = np.fromiter((self._index[k] for k in keys), dtype=np.int64, count=len(keys))
+        cat = self.arrays()
+        return cat["F"][rows], cat["G"][rows]
+
+    def evaluate_new(self, X: np.ndarray, generation: int) -> dict[str, np.ndarray]:
+        """Evaluate designs not seen before; returns the chunk of rows (not yet stored)."""
+        n = len(X)
+        designs = self.space.decode(X)
+        metrics = {k: np.full(n, np.nan) for k in EVALUATED_KEYS}
+        ok = np.ones(n, dtype=bool)
+        if self._hw_only:
+            checks = hardware_checks(self.space, designs)
+            metrics.update({k: v.copy() for k, v in checks.items()})
+            for name in self._hw_only:
+                ok &= checks[name] <= self.limits[name]
+        if ok.any():
+            sub = designs if ok.all() else {k: v[ok] for k, v in designs.items()}
+            got = self.evaluator.evaluate(sub)
+            for k in EVALUATED_KEYS:
+                if k in got:
+                    metrics[k][ok] = np.asarray(got[k], dtype=np.float64)
+        return self._chunk(X, generation, metrics, ok)
+
+    def _chunk(self, X: np.ndarray, generation: int, metrics: dict[str, np.ndarray], evaluated: np.ndarray) -> dict[str, np.ndarray]:
+        n = len(X)
+        failed = evaluated.copy()
+        fin = np.ones(n, dtype=bool)
+        for k in self._required:
+            fin &= np.isfinite(metrics[k])
+        failed &= ~fin
+        usable = evaluated & ~failed
+        F = np.column_stack([metrics[o.name] * o.sign for o in self.objectives]) if self.n_obj else np.empty((n, 0))
+        F[~usable] = PENALTY
+        F = np.nan_to_num(F, nan=PENALTY, posinf=PENALTY, neginf=-PENALTY)
+        G = np.zeros((n, self.n_constr))
+        feasible = usable.copy()
+        for j, c in enumerate(self.constraints):
+            limit = self.limits[c.name]
+            v = metrics[c.name]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = v / limit - 1.0 if np.isfinite(limit) else np.full(n, -1.0)
+            known = np.isfinite(g)
+            G[known, j] = g[known]
+            feasible &= known & (g <= 0)
+        G[:, -1] = np.where(failed, 1.0, 0.0)
+        return {
+            "X": X,
+            "generation": np.full(n, generation, dtype=np.int64),
+            **metrics,
+            "F": F,
+            "G": G,
+            "feasible": feasible,
+            "failed": failed,
+            "evaluated": evaluated,
+        }
+
+    def add(self, chunk: dict[str, np.ndarray]) -> None:
+        """Store a chunk of new rows (also used to rebuild the archive from a checkpoint)."""
+        start = len(self._index)
+        for i, k in enumerate(self.keys(chunk["X"])):
+            self._index[k] = start + i
+        self._chunks.append(chunk)
+        self._cat = None
+        if chunk["feasible"].any():
+            self.front = merge_front(self.front, chunk["F"][chunk["feasible"]])
+
+    def restore(self, chunks: Sequence[dict[str, np.ndarray]], cache_hits: int = 0) -> None:
+        for c in chunks:
+            self.add(c)
+        self.cache_hits = cache_hits
+
+    # ------------------------------------------------------------------ results
+
+    def pareto(self) -> np.ndarray:
+        """Mask of the Pareto rows: feasible, non-dominated (ties kept), each design once."""
+        cat = self.arrays()
+        return pareto_mask(cat["F"], cat["feasible"], cat["X"])
+
+    def counts(self) -> dict[str, int]:
+        cat = self.arrays()
+        return {
+            "designs": int(len(cat["X"])),
+            "evaluated": int(cat["evaluated"].sum()),
+            "prechecked_out": int((~cat["evaluated"]).sum()),
+            "failed": int(cat["failed"].sum()),
+            "feasible": int(cat["feasible"].sum()),
+            "cache_hits": int(self.cache_hits),
+        }
+
+    def table(self, accuracy_metric: str | None) -> Any:
+        """evaluations.csv as a DataFrame: id, generation, design columns, metrics, flags, pareto."""
+        import pandas as pd
+
+        cat = self.arrays()
+        n = len(cat["X"])
+        cols: dict[str, Any] = {"id": np.arange(n), "generation": cat["generation"]}
+        cols.update(self.space.decode(cat["X"]))
+        for k in EVALUATED_KEYS:
+            v = cat[k]
+            if k in ("macs", "params"):
+                v = pd.array(np.where(np.isfinite(v), v, 0).astype(np.int64), dtype="Int64")
+                v[~np.isfinite(cat[k])] = pd.NA
+            cols[k] = v
+        cols["accuracy_metric"] = accuracy_metric or ""
+        for key, limit in self.flag_limits.items():
+            with np.errstate(invalid="ignore"):
+                cols[f"meets_{key}"] = cat[key] <= limit
+        cols["feasible"] = cat["feasible"]
+        cols["failed"] = cat["failed"]
+        cols["pareto"] = self.pareto()
+        return pd.DataFrame(cols)

@@ -1,0 +1,480 @@
+"""Runs a search: spec -> space, objectives, evaluator -> GA (or enumeration) -> checkpoints -> results folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import platform
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..io import atomic_write_json, atomic_write_text
+from .archive import Archive
+from .backend import DesignEvaluator, PopulationEvaluator, SerialEvaluator
+from .checkpoint import Checkpoint
+from .hypervolume import hypervolume, reference_point, to_minimised
+from .objectives import Constraint, Mode, Objective, get_mode, resolve_constraints, resolve_objectives
+from .space import DesignSpace, build_space
+from .spec import SearchSpec
+
+__all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "Interrupted", "STATUS"]
+
+log = logging.getLogger(__name__)
+
+STATUS = ("running", "complete", "no-feasible")
+
+EvaluatorArg = PopulationEvaluator | Callable[[DesignEvaluator], PopulationEvaluator] | None
+
+
+class Interrupted(Exception):
+    """Raised by a progress callback to stop a run after a checkpoint (tests, time limits)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress callback receives after each generation (and once for an enumeration)."""
+
+    generation: int
+    generations: int
+    designs: int
+    feasible: int
+    hypervolume: float
+    elapsed_s: float
+    method: str
+
+
+@dataclass(frozen=True, eq=False)
+class SearchSetup:
+    """A validated spec turned into the pieces a run needs."""
+
+    spec: SearchSpec
+    mode: Mode
+    objectives: tuple[Objective, ...]
+    constraints: tuple[Constraint, ...]
+    limits: Mapping[str, float]
+    space: DesignSpace
+    scenario: Any
+    accuracy: Any
+    reference_point: tuple[float, ...]  # native units, objective order
+    method: str  # "nsga2" | "nsga3" | "exhaustive"
+
+    @property
+    def reference_min(self) -> np.ndarray:
+        return to_minimised(np.array(self.reference_point), self.objectives)
+
+    def objectives_json(self) -> list[dict[str, str]]:
+        return [{"name": o.name, "direction": o.direction, "label": o.label} for o in self.objectives]
+
+
+@dataclass(frozen=True, eq=False)
+class SearchResult:
+    setup: SearchSetup
+    evaluations: Any  # pandas DataFrame, one row per design
+    pareto: Any  # pandas DataFrame, the Pareto rows
+    run: dict[str, Any]  # run.json
+    out_dir: str | None = None
+
+    @property
+    def status(self) -> str:
+        return self.run["status"]
+
+    @property
+    def hypervolume(self) -> list[float]:
+        return self.run["hypervolume"]
+
+
+def _resolve_accuracy(name: str, base: Any) -> Any:
+    if name == "none":
+        return None
+    if name == "default":
+        from ..evaluate import default_accuracy_estimator
+
+        return default_accuracy_estimator(base)
+    from ..accuracy import get_estimator
+
+    return get_estimator(name)
+
+
+def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSetup:
+    """Spec -> mode, objectives, constraints, space, scenario, estimator, reference point, method."""
+    from ..carbon import load_scenario
+
+    mode = get_mode(spec.mode)
+    objectives = resolve_objectives(spec.mode_objectives)
+    constraints = resolve_constraints(spec.mode_constraints)
+    space = build_space(
+        spec.model,
+        mode,
+        space=spec.space,
+        grid=spec.grid,
+        axes=spec.axes,
+        hardware_fixed=spec.hardware_fixed,
+        model_fixed=spec.model_fixed,
+    )
+    scenario = load_scenario(spec.scenario)
+    if spec.scenario_overrides:
+        scenario = scenario.with_overrides(dict(spec.scenario_overrides))
+    accuracy = _resolve_accuracy(spec.accuracy, space.base) if need_accuracy_estimator else spec.accuracy
+    if need_accuracy_estimator and accuracy is None and any(o.name == "accuracy" for o in objectives):
+        raise ConfigError(
+            f"accuracy.estimator: {spec.accuracy!r} gives no accuracy for model {space.base.name!r}, "
+            "but the objectives include accuracy; allowed: an estimator for this model, or objectives without accuracy"
+        )
+    ref = reference_point(objectives, spec.reference_point, mode.reference_point)
+    enumerate_ = spec.exhaustive is True or (spec.exhaustive == "auto" and mode.exhaustive)
+    if enumerate_ and space.size > spec.exhaustive_limit:
+        if spec.exhaustive is True:
+            raise ConfigError(
+                f"exhaustive: the space has {space.size:,} designs, more than exhaustive.limit = {spec.exhaustive_limit:,}; "
+                "allowed: restrict [space] or [hardware] axes, or raise the limit"
+            )
+        log.warning("mode %s: %s designs exceed exhaustive.limit %s; running the GA instead", mode.name, f"{space.size:,}", f"{spec.exhaustive_limit:,}")
+        enumerate_ = False
+    from .algorithms import resolve_algorithm  # pymoo, imported on use
+
+    method = "exhaustive" if enumerate_ else resolve_algorithm(spec.algorithm, len(objectives))
+    return SearchSetup(
+        spec=spec,
+        mode=mode,
+        objectives=objectives,
+        constraints=constraints,
+        limits=dict(spec.limits),
+        space=space,
+        scenario=scenario,
+        accuracy=accuracy,
+        reference_point=tuple(ref),
+        method=method,
+    )
+
+
+def _make_evaluator(setup: SearchSetup, evaluator: EvaluatorArg) -> PopulationEvaluator:
+    if evaluator is not None and hasattr(evaluator, "evaluate"):
+        return evaluator  # type: ignore[return-value]
+    fn = DesignEvaluator(setup.space, setup.scenario, setup.accuracy, setup.spec.profile)
+    if evaluator is not None:
+        return evaluator(fn)  # a backend factory, e.g. a Dask map over chunks
+    return SerialEvaluator(fn)
+
+
+def _accuracy_metric(evaluator: PopulationEvaluator) -> str | None:
+    label = getattr(evaluator, "accuracy_metric", None)
+    if label is None:
+        label = getattr(getattr(evaluator, "fn", None), "accuracy_metric", None)
+    return label
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("catransformers", "numpy", "pandas", "pymoo", "moocore"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _resume_key(spec: SearchSpec) -> dict[str, Any]:
+    d = spec.as_dict()
+    d["search"] = {k: v for k, v in d["search"].items() if k != "generations"}
+    return d
+
+
+def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            diff = _first_difference(a.get(k), b.get(k), f"{path}.{k}" if path else k)
+            if diff:
+                return diff
+        return None
+    return None if a == b else f"{path} ({b!r} in the checkpoint, {a!r} now)"
+
+
+# ---------------------------------------------------------------------------------- the run
+
+
+def run_search(
+    spec: SearchSpec,
+    out_dir: str | None = None,
+    resume: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    evaluator: EvaluatorArg = None,
+    report: bool = True,
+) -> SearchResult:
+    """Run the search `spec` describes; with `out_dir`, write evaluations.csv, pareto.csv,
+    run.json, report.html and a checkpoint per generation there.
+
+    resume: continue from `out_dir`'s checkpoint (same spec; generations may grow); the result
+    equals an uninterrupted run. progress: called after each generation and checkpoint; it may
+    raise `Interrupted` to stop. evaluator: a PopulationEvaluator, or a factory taking the
+    picklable DesignEvaluator (a distributed backend); default: serial, in process.
+    """
+    t_start = time.perf_counter()
+    setup = prepare(spec, need_accuracy_estimator=evaluator is None or not hasattr(evaluator, "evaluate"))
+    pop_eval = _make_evaluator(setup, evaluator)
+    archive = Archive(setup.space, setup.objectives, setup.constraints, setup.limits, pop_eval, flag_limits=setup.limits)
+    timings = {"prepare_s": time.perf_counter() - t_start, "evaluate_s": 0.0, "algorithm_s": 0.0, "checkpoint_s": 0.0}
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+    if setup.method == "exhaustive":
+        from .enumerate import enumerate_space
+
+        counts, hv, label, stopped = enumerate_space(setup, archive, progress=progress, t_start=t_start, timings=timings)
+        generations_run = 1
+    else:
+        hv, label, generations_run, stopped = _run_generations(setup, archive, out_dir, resume, progress, t_start, timings)
+        counts = archive.counts()
+    label = label or _accuracy_metric(pop_eval)
+    t0 = time.perf_counter()
+    result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, t_start, report)
+    log.debug("search finished in %.2f s (write %.2f s)", time.perf_counter() - t_start, time.perf_counter() - t0)
+    return result
+
+
+def _run_generations(
+    setup: SearchSetup,
+    archive: Archive,
+    out_dir: str | None,
+    resume: bool,
+    progress: Callable[[Progress], None] | None,
+    t_start: float,
+    timings: dict[str, float],
+) -> tuple[list[float], str | None, int, str | None]:
+    spec = setup.spec
+    ckpt = Checkpoint(out_dir) if out_dir is not None else None
+    hv: list[float] = []
+    label: str | None = None
+    generation = 0
+    stopped: str | None = None
+    if ckpt is not None and resume and ckpt.exists():
+        state, chunks = ckpt.load()
+        diff = _first_difference(_resume_key(spec), state["resume_key"])
+        if diff:
+            raise ConfigError(f"--resume: the spec differs from the checkpoint's at {diff}; allowed: the same spec (search.generations may change), or a run without --resume")
+        archive.restore(chunks, cache_hits=state["cache_hits"])
+        driver = pickle.loads(state["driver"])
+        driver.attach(archive)
+        hv = list(state["hypervolume"])
+        label = state["accuracy_metric"]
+        generation = state["generation"]
+        stopped = state.get("stopped")
+        for k, v in state["timings"].items():
+            timings[k] = timings.get(k, 0.0) + v
+        log.info("resumed %s at generation %d (%d designs)", out_dir, generation, len(archive))
+    else:
+        if ckpt is not None:
+            if resume:
+                log.warning("--resume: no checkpoint in %s; starting afresh", out_dir)
+            ckpt.clear()
+        driver = _RandomDriver(archive, spec.population, spec.seed) if setup.method == "random" else _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.seed)
+    ref_min = setup.reference_min
+    while generation < spec.generations and stopped is None:
+        t0 = time.perf_counter()
+        if not driver.step(generation + 1, timings):
+            stopped = f"every design reachable was evaluated after {generation} generations"
+            break
+        generation += 1
+        t1 = time.perf_counter()
+        hv.append(hypervolume(archive.front, ref_min))
+        timings["algorithm_s"] += time.perf_counter() - t1
+        label = label or _accuracy_metric(archive.evaluator)
+        if ckpt is not None:
+            t2 = time.perf_counter()
+            state = {
+                "resume_key": _resume_key(spec),
+                "generation": generation,
+                "driver": pickle.dumps(driver, protocol=pickle.HIGHEST_PROTOCOL),
+                "hypervolume": hv,
+                "cache_hits": archive.cache_hits,
+                "accuracy_metric": label,
+                "stopped": stopped,
+                "timings": {k: v for k, v in timings.items() if k != "prepare_s"},
+            }
+            ckpt.save(archive.chunks, state)
+            timings["checkpoint_s"] += time.perf_counter() - t2
+        if progress is not None:
+            c = archive.counts()
+            progress(Progress(generation, spec.generations, c["designs"], c["feasible"], hv[-1], time.perf_counter() - t_start, setup.method))
+    return hv, label, generation, stopped
+
+
+class _PymooDriver:
+    """One generation = pymoo's ask, the archive-backed evaluation, tell. Pickled whole
+    (the archive detached) into each checkpoint: the algorithm carries its random generator."""
+
+    def __init__(self, archive: Archive, method: str, n_obj: int, population: int, seed: int) -> None:
+        from pymoo.core.termination import NoTermination
+
+        from .algorithms import build_algorithm
+        from .problem import SearchProblem
+
+        self.problem = SearchProblem(archive)
+        self.algorithm = build_algorithm(method, n_obj, population)
+        self.algorithm.setup(self.problem, termination=NoTermination(), seed=seed, verbose=False)
+        self.algorithm.eliminate_duplicates.attach(archive)
+
+    def attach(self, archive: Archive) -> None:
+        self.algorithm.problem.attach(archive)
+        self.problem = self.algorithm.problem
+        self.algorithm.eliminate_duplicates.attach(archive)
+
+    def step(self, generation: int, timings: dict[str, float]) -> bool:
+        t0 = time.perf_counter()
+        self.problem.generation = generation
+        infills = self.algorithm.ask()
+        if infills is None or len(infills) == 0:
+            timings["algorithm_s"] += time.perf_counter() - t0
+            return False
+        t1 = time.perf_counter()
+        self.algorithm.evaluator.eval(self.problem, infills, algorithm=self.algorithm)
+        t2 = time.perf_counter()
+        self.algorithm.tell(infills=infills)
+        timings["evaluate_s"] += t2 - t1
+        timings["algorithm_s"] += (t1 - t0) + (time.perf_counter() - t2)
+        return True
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.algorithm = state["algorithm"]
+        self.problem = self.algorithm.problem
+
+
+class _RandomDriver:
+    """The baseline: `population` new designs per generation, uniformly at random over the
+    index grid (designs already evaluated are drawn again), same bookkeeping as the GA."""
+
+    def __init__(self, archive: Archive, population: int, seed: int) -> None:
+        self.archive: Archive | None = archive
+        self.population = population
+        self.rng = np.random.default_rng(seed)
+
+    def attach(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def step(self, generation: int, timings: dict[str, float]) -> bool:
+        assert self.archive is not None
+        t0 = time.perf_counter()
+        space = self.archive.space
+        remaining = space.size - len(self.archive)
+        want = min(self.population, remaining)
+        if want <= 0:
+            return False
+        picked: dict[bytes, np.ndarray] = {}
+        while len(picked) < want:
+            X = self.rng.integers(0, space.upper + 1, size=(2 * want, space.n_var))
+            for row, key in zip(X, Archive.keys(X)):
+                if len(picked) < want and key not in picked and not self.archive.seen(key):
+                    picked[key] = row
+        X = np.array(list(picked.values()), dtype=np.int64)
+        t1 = time.perf_counter()
+        self.archive.evaluate(X, generation)
+        timings["algorithm_s"] += t1 - t0
+        timings["evaluate_s"] += time.perf_counter() - t1
+        return True
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"population": self.population, "rng": self.rng}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.archive = None
+
+
+# ---------------------------------------------------------------------------------- outputs
+
+
+def _finish(
+    setup: SearchSetup,
+    archive: Archive,
+    out_dir: str | None,
+    hv: list[float],
+    label: str | None,
+    generations_run: int,
+    counts: dict[str, int],
+    stopped: str | None,
+    timings: dict[str, float],
+    t_start: float,
+    report: bool,
+) -> SearchResult:
+    t0 = time.perf_counter()
+    table = archive.table(label)
+    pareto = table[table["pareto"]].reset_index(drop=True)
+    feasible = counts["feasible"]
+    status = "complete" if feasible else "no-feasible"
+    message = _message(setup, table, counts)
+    evaluations = table
+    rows_note = None
+    if setup.method == "exhaustive" and counts["designs"] > len(table):
+        rows_note = f"evaluations.csv holds the {len(table):,} rows kept of {counts['designs']:,} enumerated (over exhaustive.max_rows = {setup.spec.max_rows:,}: the Pareto rows only)"
+    run: dict[str, Any] = {
+        "mode": setup.mode.name,
+        "status": status,
+        "message": message,
+        "method": setup.method,
+        "objectives": setup.objectives_json(),
+        "constraints": {c.name: setup.limits[c.name] for c in setup.constraints},
+        "limits": dict(setup.limits),
+        "reference_point": list(setup.reference_point),
+        "hypervolume": [float(h) for h in hv],
+        "hypervolume_note": "native units (product of the objectives' units), maximised objectives negated, against reference_point",
+        "generations_run": generations_run,
+        "stopped": stopped,
+        "counts": {**counts, "pareto": int(len(pareto))},
+        "rows_note": rows_note,
+        "accuracy_metric": label,
+        "space": setup.space.describe(),
+        "scenario": setup.scenario.describe() if hasattr(setup.scenario, "describe") else str(setup.scenario),
+        "spec": setup.spec.as_dict(),
+        "seed": setup.spec.seed,
+        "versions": _versions(),
+        "timings": {},
+    }
+    if out_dir is not None:
+        atomic_write_text(os.path.join(out_dir, "evaluations.csv"), evaluations.to_csv(index=False))
+        atomic_write_text(os.path.join(out_dir, "pareto.csv"), pareto.to_csv(index=False))
+        timings["write_csv_s"] = time.perf_counter() - t0
+        timings["total_s"] = time.perf_counter() - t_start
+        run["timings"] = {k: round(v, 4) for k, v in timings.items()}
+        atomic_write_json(os.path.join(out_dir, "run.json"), run)
+        if report:
+            t1 = time.perf_counter()
+            if _write_report(out_dir):
+                timings["report_s"] = time.perf_counter() - t1
+                timings["total_s"] = time.perf_counter() - t_start
+                run["timings"] = {k: round(v, 4) for k, v in timings.items()}
+                atomic_write_json(os.path.join(out_dir, "run.json"), run)
+    else:
+        timings["total_s"] = time.perf_counter() - t_start
+        run["timings"] = {k: round(v, 4) for k, v in timings.items()}
+    return SearchResult(setup=setup, evaluations=evaluations, pareto=pareto, run=run, out_dir=out_dir)
+
+
+def _write_report(out_dir: str) -> bool:
+    try:
+        from ..viz import write_report
+    except ImportError as exc:
+        log.warning("report.html skipped: catransformers.viz is not available (%s)", exc)
+        return False
+    write_report(out_dir)
+    return True
+
+
+def _message(setup: SearchSetup, table: Any, counts: dict[str, int]) -> str:
+    n = counts["designs"]
+    if counts["feasible"]:
+        return f"{counts['feasible']:,} of {n:,} designs feasible"
+    parts = []
+    for c in setup.constraints:
+        met = int(table[f"meets_{c.name}"].sum()) if f"meets_{c.name}" in table else 0
+        parts.append(f"{c.name} <= {setup.limits[c.name]:g}: {met:,} met")
+    if counts["failed"]:
+        parts.append(f"{counts['failed']:,} evaluations failed")
+    return f"no feasible design: none of {n:,} designs meets every constraint ({'; '.join(parts)})"
