@@ -11,7 +11,7 @@ from .data import (
     pareto_front_data,
     sweep_space_data,
 )
-from .report import write_compare_report, write_report, write_sweep_report
+from .report import render, write_compare_report, write_report, write_sweep_report
 
 __all__ = [
     "load_results",
@@ -26,4 +26,5 @@ __all__ = [
     "write_report",
     "write_compare_report",
     "write_sweep_report",
+    "render",
 ]

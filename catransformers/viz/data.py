@@ -13,6 +13,8 @@ import pandas as pd
 
 from hw_models import SEARCH_KEYS
 
+from ..errors import ConfigError, DataError
+
 __all__ = [
     "HARDWARE_KEYS",
     "CARBON_PARTS",
@@ -147,8 +149,8 @@ def _as_bool(series: pd.Series) -> pd.Series:
 def load_results(results_dir: str) -> Results:
     """Read DIR/evaluations.csv, DIR/pareto.csv (or the `pareto` flag) and DIR/run.json."""
     evals_path = os.path.join(results_dir, "evaluations.csv")
-    if not os.path.exists(evals_path):
-        raise FileNotFoundError(f"results folder {results_dir!r}: no evaluations.csv")
+    if not os.path.isfile(evals_path):
+        raise DataError(f"results folder {results_dir!r}: evaluations.csv is missing; expected a folder written by a search run")
     evaluations = _read_csv(evals_path)
     pareto_path = os.path.join(results_dir, "pareto.csv")
     if os.path.exists(pareto_path):
@@ -162,12 +164,19 @@ def load_results(results_dir: str) -> Results:
     if os.path.exists(run_path):
         with open(run_path, encoding="utf-8") as fh:
             run = json.load(fh)
+    missing = [a.name for a in objectives_of(run) if a.name not in evaluations.columns]
+    if missing:
+        raise DataError(f"{evals_path}: objective column(s) {', '.join(missing)} missing; run.json names them as objectives")
     return Results(path=results_dir, evaluations=evaluations, pareto=pareto, run=run)
 
 
 def load_sweep(sweep_csv: str) -> pd.DataFrame:
     """Read a sweep CSV written by `catransformers sweep --out`."""
-    return _read_csv(sweep_csv)
+    frame = _read_csv(sweep_csv)
+    missing = [c for c in ("latency_s", "total_kg") if c not in frame.columns]
+    if missing:
+        raise DataError(f"{sweep_csv}: column(s) {', '.join(missing)} missing; expected a CSV from `catransformers sweep --out` with a carbon scenario")
+    return frame
 
 
 def accuracy_label(frame: pd.DataFrame) -> str | None:
@@ -186,7 +195,7 @@ def objectives_of(run: Mapping[str, Any], frame: pd.DataFrame | None = None) -> 
         name = obj["name"]
         direction = obj.get("direction", "min")
         if direction not in ("min", "max"):
-            raise ValueError(f"objective {name!r}: direction {direction!r} is not 'min' or 'max'")
+            raise DataError(f"objective {name!r}: direction {direction!r}; allowed: 'min', 'max'")
         out.append(axis(name, direction, acc_label))
     return out
 
@@ -339,7 +348,7 @@ def pareto_front_data(
     with x, y[, z], ids, hover, n), "step" (2-D only), "n_failed", "n_total"}.
     """
     if len(objectives) not in (2, 3):
-        raise ValueError(f"pareto front: {len(objectives)} objectives; 2 or 3 can be drawn")
+        raise ConfigError(f"pareto front: {len(objectives)} objectives; allowed: 2 or 3 (drawn in 2-D or 3-D)")
     axes = _plot_order(objectives)
     ok = usable(evaluations, axes)
     plotted = evaluations[ok]
@@ -368,7 +377,7 @@ def carbon_breakdown_data(front: pd.DataFrame, objectives: Sequence[Axis]) -> pd
     need = ("embodied_logic_kg", "embodied_dram_kg", "operational_kg", "total_kg")
     missing = [c for c in need if c not in front.columns]
     if missing:
-        raise ValueError(f"carbon breakdown: missing column(s) {', '.join(missing)}")
+        raise DataError(f"carbon breakdown: column(s) {', '.join(missing)} missing")
     by = objectives[1] if len(objectives) > 1 else axis("total_kg")
     key = by.name
     frame = front.sort_values([key, "total_kg"], ascending=[by.direction == "min", True], kind="stable").reset_index(drop=True)
@@ -435,7 +444,7 @@ def sweep_space_data(
     """
     for col in (x, y) + (() if color == "feasible" else (color,)):
         if col not in sweep.columns:
-            raise ValueError(f"sweep plot: column {col!r} is not in the sweep table")
+            raise ConfigError(f"sweep plot: column {col!r} is not in the sweep table; allowed: {', '.join(map(str, sweep.columns))}")
     ax, ay = axis(x), axis(y)
     frame = sweep[usable(sweep, (ax, ay))]
     feas = frame["feasible"].astype(bool) if "feasible" in frame.columns else pd.Series(True, index=frame.index)

@@ -9,10 +9,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from ..errors import DataError
 from ..io import atomic_write_text
 from . import data as D
 
-__all__ = ["write_report", "write_compare_report", "write_sweep_report", "render_page"]
+__all__ = ["write_report", "write_compare_report", "write_sweep_report", "render", "render_page"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1300px;color:#222;padding:0 16px}
@@ -323,7 +324,7 @@ def write_compare_report(compare_dir: str, mode_dirs: Mapping[str, str]) -> str:
     return path
 
 
-def write_sweep_report(sweep_csv: str, out_html: str, color: str = "pe_width") -> str:
+def write_sweep_report(sweep_csv: str, out_html: str, color: str = "glb_mb") -> str:
     """Write the design space of a sweep CSV (latency vs total carbon) to `out_html`; returns its path."""
     from . import figures as F
 
@@ -364,3 +365,31 @@ def write_sweep_report(sweep_csv: str, out_html: str, color: str = "pe_width") -
         )
     atomic_write_text(out_html, render_page("CATransformers sweep", "\n".join(parts)))
     return out_html
+
+
+def render(target: str, out: str | None = None) -> list[str]:
+    """Re-render whatever `target` is; returns the HTML paths written (what `catransformers plot` calls).
+
+    - a sweep CSV -> `out` or the CSV's name with .html;
+    - a results folder (evaluations.csv) -> DIR/report.html (or `out`);
+    - a folder whose sub-folders are results folders (one per mode) -> each one's report.html and
+      DIR/compare.html (which reads DIR/compare.csv if present).
+    """
+    if os.path.isfile(target):
+        if not target.endswith(".csv"):
+            raise DataError(f"plot: {target!r} is a file but not a CSV; allowed: a sweep CSV or a results folder")
+        return [write_sweep_report(target, out or os.path.splitext(target)[0] + ".html")]
+    if not os.path.isdir(target):
+        raise DataError(f"plot: {target!r} does not exist; allowed: a results folder or a sweep CSV")
+    if os.path.isfile(os.path.join(target, "evaluations.csv")):
+        return [write_report(target, out)]
+    modes = {
+        name: os.path.join(target, name)
+        for name in sorted(os.listdir(target))
+        if os.path.isfile(os.path.join(target, name, "evaluations.csv"))
+    }
+    if not modes:
+        raise DataError(f"plot: {target!r} holds no evaluations.csv, nor sub-folders that do")
+    written = [write_report(d) for d in modes.values()]
+    written.append(write_compare_report(target, modes))
+    return written

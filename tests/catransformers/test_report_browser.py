@@ -38,7 +38,7 @@ def _browser_cmd(html: Path, profile: Path) -> list[str]:
         "--enable-logging=stderr",
         "--v=0",
         f"--user-data-dir={profile}",
-        "--window-size=1400,3000",
+        "--window-size=1280,800",
         "--virtual-time-budget=3000",
         "--dump-dom",
         html.resolve().as_uri(),

@@ -337,3 +337,31 @@ def test_sweep_report(tmp_path):
     text = Path(out).read_text(encoding="utf-8")
     assert 'id="fig-sweep"' in text and 'id="fig-sweep-color"' in text and "minimum carbon" in text
     assert _script_srcs(text) == []
+
+
+def test_render_dispatches_on_what_it_is_given(tmp_path):
+    from catransformers import DataError
+    from catransformers.viz import render
+
+    csv = make_sweep(tmp_path / "s.csv")
+    assert render(str(csv)) == [str(tmp_path / "s.html")]
+    one = make_results(tmp_path / "runs" / "carbon")
+    assert render(str(one)) == [str(one / "report.html")]
+    make_results(tmp_path / "runs" / "energy", mode="energy", seed=4)
+    written = render(str(tmp_path / "runs"))
+    assert written == [str(tmp_path / "runs" / m / "report.html") for m in ("carbon", "energy")] + [str(tmp_path / "runs" / "compare.html")]
+    assert all(Path(p).exists() for p in written)
+    with pytest.raises(DataError, match="does not exist"):
+        render(str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no evaluations.csv"):
+        render(str(tmp_path / "empty"))
+
+
+def test_load_results_names_missing_objective_column(tmp_path):
+    from catransformers import DataError
+
+    folder = make_results(tmp_path / "r")
+    pd.read_csv(folder / "evaluations.csv").drop(columns=["total_kg"]).to_csv(folder / "evaluations.csv", index=False)
+    with pytest.raises(DataError, match="total_kg"):
+        D.load_results(str(folder))
