@@ -19,7 +19,7 @@ Entry = Union[str, Factory]
 # "openclip" is the agreed home of the measured estimator; it is imported only when asked for.
 _REGISTRY: dict[str, Entry] = {
     "clip-scaling": "catransformers.accuracy.surrogate:ClipScalingEstimator",
-    "openclip": "catransformers.accuracy.openclip:OpenCLIPEstimator",
+    "openclip": "catransformers.real.estimator:OpenCLIPEstimator",
 }
 
 
