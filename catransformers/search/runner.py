@@ -120,6 +120,13 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
     if spec.scenario_overrides:
         scenario = scenario.with_overrides(dict(spec.scenario_overrides))
     accuracy = _resolve_accuracy(spec.accuracy, space.base) if need_accuracy_estimator else spec.accuracy
+    if accuracy is not None and getattr(accuracy, "name", None) == "clip-scaling" and space.base.family != "clip":
+        if any(o.name == "accuracy" for o in objectives):
+            raise ConfigError(
+                f"accuracy.estimator: 'clip-scaling' estimates CLIP models only, not {space.base.name!r} "
+                f"({space.base.family}); allowed: an estimator for this model, or objectives without accuracy"
+            )
+        accuracy = None  # not an objective here: report no accuracy rather than a wrong one
     if need_accuracy_estimator and accuracy is None and any(o.name == "accuracy" for o in objectives):
         raise ConfigError(
             f"accuracy.estimator: {spec.accuracy!r} gives no accuracy for model {space.base.name!r}, "

@@ -173,12 +173,13 @@ def build_space(
     hw_columns = tuple(k for k in SEARCH_KEYS if k in grid_axes) + tuple(k for k in grid_axes if k not in SEARCH_KEYS)
     hw_columns += tuple(k for k in SEARCH_KEYS if k not in hw_columns)
     hw_values = {k: _as_values(k, grid_axes[k]) if k in grid_axes else np.array([getattr(hw_base, k)]) for k in hw_columns}
-    try:  # every axis value must make a valid accelerator
-        HardwareBatch.from_arrays(hw_base, **{k: v[:1] for k, v in hw_values.items()})
-        for k, v in hw_values.items():
-            HardwareBatch.from_arrays(hw_base, **{k: v})
-    except HardwareError as exc:
-        raise ConfigError(str(exc).replace("hardware.", "hardware.axes.", 1)) from None
+    for k, vals in hw_values.items():  # every axis value must make a valid accelerator
+        for value in vals.tolist():
+            try:
+                HardwareConfig.from_mapping({k: value}, base=hw_base)
+            except HardwareError as exc:
+                reason = str(exc).split("is not allowed;", 1)[-1].strip()
+                raise ConfigError(f"hardware.axes.{k}: {value} is not allowed; {reason}") from None
 
     fixed_model = full.full()
     for key, value in (model_fixed or {}).items():
