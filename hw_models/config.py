@@ -101,13 +101,13 @@ def _coerce(key: str, value: Any) -> Any:
 def _check_value(name: str, value: Any) -> None:
     v = np.asarray(value)
     if not np.all(np.isfinite(v)) or np.any(v <= 0):
-        bad = v[~(np.isfinite(v) & (v > 0))].ravel()[0] if v.ndim else v
+        bad = (v[~(np.isfinite(v) & (v > 0))].ravel()[0] if v.ndim else v).item()
         raise HardwareError(f"hardware.{name}: {bad!r} is not allowed; must be a positive number")
     if name in _POW2:
         iv = v.astype(np.int64)
         ok = (iv == v) & ((iv & (iv - 1)) == 0)
         if not np.all(ok):
-            bad = v[~ok].ravel()[0] if v.ndim else v
+            bad = (v[~ok].ravel()[0] if v.ndim else v).item()
             raise HardwareError(f"hardware.{name}: {bad!r} is not allowed; must be a power of two")
 
 

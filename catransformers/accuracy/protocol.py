@@ -161,6 +161,8 @@ def as_tower_shapes(shapes: Any) -> TowerShapes:
     if isinstance(shapes, Mapping):
         return TowerShapes.from_mapping(shapes)
     if hasattr(shapes, "vision") and hasattr(shapes, "text"):
+        if isinstance(getattr(shapes.vision, "layers", None), np.ndarray):  # a batch: per-tower arrays
+            return TowerShapes(**{f"{t}_{d}": getattr(getattr(shapes, t), d) for t in _TOWERS for d in _DIMS})
         return shapes_from_configs([shapes])
     if isinstance(shapes, (list, tuple)) or (isinstance(shapes, np.ndarray) and shapes.dtype == object):
         return shapes_from_configs(shapes)

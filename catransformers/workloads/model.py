@@ -206,6 +206,7 @@ class ModelBatch:
 
     base: ModelConfig
     arrays: Mapping[str, TowerArrays]
+    names: tuple[str, ...] | None = None  # per-design names, when built from named configs
 
     def __post_init__(self) -> None:
         lengths = {len(a) for t in self.arrays.values() for a in vars(t).values()}
@@ -239,15 +240,21 @@ class ModelBatch:
             arrays[t.kind] = TowerArrays(
                 **{d: np.array([getattr(x, d) for x in towers], dtype=np.int64) for d in (*PRUNABLE, "kv_heads")}
             )
-        return cls(base=base, arrays=arrays)
+        return cls(base=base, arrays=arrays, names=tuple(m.name for m in models))
 
     def config(self, i: int, name: str | None = None) -> ModelConfig:
+        if name is None and self.names is not None:
+            name = self.names[i]
         dims = {k: {d: int(getattr(a, d)[i]) for d in PRUNABLE} for k, a in self.arrays.items()}
         unchanged = all(dims[t.kind][d] == getattr(t, d) for t in self.base.towers for d in PRUNABLE)
-        return self.base if unchanged and name is None else self.base.with_dims(name=name, **dims)
+        if unchanged and name in (None, self.base.name):
+            return self.base
+        return self.base.with_dims(name=name, **dims)
 
     def take(self, index: Any) -> "ModelBatch":
+        names = None if self.names is None else tuple(np.atleast_1d(np.asarray(self.names, dtype=object)[index]).tolist())
         return ModelBatch(
             base=self.base,
             arrays={k: TowerArrays(**{d: np.atleast_1d(v[index]) for d, v in vars(a).items()}) for k, a in self.arrays.items()},
+            names=names,
         )

@@ -179,6 +179,8 @@ def prune_batch(
     arrs = {}
     for key, v in values.items():
         a = np.atleast_1d(np.asarray(v))
+        if a.dtype.kind in "USO":  # from the command line or a TOML string
+            a = np.array([_as_int(f"prune.{key}", x) for x in a.ravel()], dtype=np.int64)
         if a.dtype.kind not in "iu":
             if a.dtype.kind not in "f" or np.any(a != np.round(a)):
                 raise ConfigError(f"prune.{key}: {a.ravel()[0]!r} is not a whole number")
