@@ -345,7 +345,8 @@ def pareto_front_data(
     """Every evaluated point split by feasibility, and the front; 2-D with a step line or 3-D.
 
     Returns {"dims", "axes" (x, y[, z] as Axis), "feasible", "infeasible", "front" (point dicts
-    with x, y[, z], ids, hover, n), "step" (2-D only), "n_failed", "n_total"}.
+    with x, y[, z], ids, hover, n), "step" (2-D only), "n_undrawn" (failed or never evaluated:
+    no values), "n_total", "log" (per axis: whether the values spread enough for a log scale)}.
     """
     if len(objectives) not in (2, 3):
         raise ConfigError(f"pareto front: {len(objectives)} objectives; allowed: 2 or 3 (drawn in 2-D or 3-D)")
@@ -361,8 +362,9 @@ def pareto_front_data(
         "feasible": _points(plotted[feas], axes),
         "infeasible": _points(plotted[~feas], axes),
         "front": _points(front, axes),
-        "n_failed": int((~ok).sum()),
+        "n_undrawn": int((~ok).sum()),
         "n_total": len(evaluations),
+        "log": tuple(_wide(a.values(plotted)) for a in axes),
     }
     if len(axes) == 2:
         data["step"] = step_line(axes[0].values(front), axes[1].values(front), axes[0].direction)
@@ -427,10 +429,10 @@ def hardware_parallel_data(front: pd.DataFrame, objectives: Sequence[Axis]) -> d
     }
 
 
-def hypervolume_data(run: Mapping[str, Any]) -> pd.DataFrame:
-    """Hypervolume per generation (generation numbers from 0); empty when the run recorded none."""
+def hypervolume_data(run: Mapping[str, Any], first_generation: int = 0) -> pd.DataFrame:
+    """Hypervolume per generation, numbered from `first_generation` (as evaluations.csv numbers them); empty when none."""
     hv = [float("nan") if v is None else float(v) for v in (run.get("hypervolume") or [])]
-    return pd.DataFrame({"generation": np.arange(len(hv), dtype=int), "hypervolume": hv})
+    return pd.DataFrame({"generation": np.arange(len(hv), dtype=int) + int(first_generation), "hypervolume": hv})
 
 
 def sweep_space_data(
@@ -545,12 +547,28 @@ def compare_overlay_data(
 
 
 def summary_counts(results: Results) -> dict[str, int]:
-    """Evaluated, failed, feasible and Pareto counts of a results folder."""
+    """Design counts of a results folder: rows, evaluated, pre-checked out, failed, feasible, Pareto, generations.
+
+    run.json's `counts` win where present (the search knows which rows it skipped); else from the table.
+    """
     ev = results.evaluations
+    counts = dict(results.run.get("counts") or {})
     failed = int(ev["failed"].astype(bool).sum()) if "failed" in ev.columns else 0
     feasible = int(ev["feasible"].astype(bool).sum()) if "feasible" in ev.columns else len(ev)
-    gens = int(ev["generation"].max()) + 1 if "generation" in ev.columns and len(ev) else 0
-    return {"evaluated": len(ev), "failed": failed, "feasible": feasible, "pareto": len(results.pareto), "generations": gens}
+    if "generations_run" in results.run:
+        gens = int(results.run["generations_run"])
+    else:
+        gens = int(ev["generation"].nunique()) if "generation" in ev.columns else 0
+    out = {
+        "designs": int(counts.get("designs", len(ev))),
+        "evaluated": int(counts.get("evaluated", len(ev))),
+        "prechecked_out": int(counts.get("prechecked_out", 0)),
+        "failed": int(counts.get("failed", failed)),
+        "feasible": int(counts.get("feasible", feasible)),
+        "pareto": len(results.pareto),
+        "generations": gens,
+    }
+    return out
 
 
 def constraint_text(constraints: Mapping[str, Any]) -> list[str]:

@@ -81,8 +81,9 @@ def pareto_figure(data: Mapping[str, Any], title: str = "Pareto front") -> go.Fi
                 hovertext=front["hover"], hovertemplate=_HOVER,
             )
         )
-        fig.update_xaxes(title_text=axes[0].objective_label)
-        fig.update_yaxes(title_text=axes[1].objective_label)
+        log = data.get("log", (False, False))
+        fig.update_xaxes(title_text=axes[0].objective_label + (", log scale" if log[0] else ""), type="log" if log[0] else "linear")
+        fig.update_yaxes(title_text=axes[1].objective_label + (", log scale" if log[1] else ""), type="log" if log[1] else "linear")
         return _layout(fig, title, height=520)
     for key, name, colour, size in (("infeasible", "infeasible", INFEASIBLE, 3), ("feasible", "feasible", FEASIBLE, 4), ("front", "Pareto front", FRONT, 6)):
         pts = data[key]
@@ -93,13 +94,12 @@ def pareto_figure(data: Mapping[str, Any], title: str = "Pareto front") -> go.Fi
                 hovertext=pts["hover"], hovertemplate=_HOVER,
             )
         )
-    fig.update_layout(
-        scene={
-            "xaxis": {"title": {"text": axes[0].short_label + (" ↑" if axes[0].direction == "max" else " ↓")}},
-            "yaxis": {"title": {"text": axes[1].short_label + (" ↑" if axes[1].direction == "max" else " ↓")}},
-            "zaxis": {"title": {"text": axes[2].short_label + (" ↑" if axes[2].direction == "max" else " ↓")}},
-        }
-    )
+    log = data.get("log", (False, False, False))
+    scene = {}
+    for key, a, lg in zip(("xaxis", "yaxis", "zaxis"), axes, log):
+        arrow = " ↑" if a.direction == "max" else " ↓"
+        scene[key] = {"title": {"text": a.short_label + arrow + (", log" if lg else "")}, "type": "log" if lg else "linear"}
+    fig.update_layout(scene=scene)
     return _layout(fig, title, height=640)
 
 

@@ -114,11 +114,18 @@ def _design_columns(frame: pd.DataFrame) -> list[tuple[str, str, float]]:
             cols.append((c, c, 1.0))
     for c in _TABLE_METRICS:
         if c in frame.columns:
-            a = D.axis(c)
-            cols.append((c, a.label if c != "accuracy" else "accuracy", a.scale))
+            cols.append(_display_column(c))
     for c in D.parameter_columns(frame):
         cols.append((c, c, 1.0))
     return cols
+
+
+def _display_column(c: str) -> tuple[str, str, float]:
+    """(column, header with display unit, factor) for a known metric; the column as is otherwise."""
+    if c in D._DISPLAY and c not in D.HARDWARE_KEYS:
+        a = D.axis(c)
+        return (c, a.label if c != "accuracy" else "accuracy", a.scale)
+    return (c, c, 1.0)
 
 
 def _accuracy_note(frame: pd.DataFrame) -> str:
@@ -139,6 +146,34 @@ def _fig_block(fig: Any, div_id: str) -> str:
     return f"<div class=\"figure\" data-figure=\"{_esc(div_id)}\">{_figure_html(fig, div_id)}</div>"
 
 
+def _counts_text(c: Mapping[str, int]) -> str:
+    text = f"{c['designs']} over {c['generations']} generation(s)"
+    if c["evaluated"] != c["designs"]:
+        text += f"; {c['evaluated']} evaluated"
+    if c["prechecked_out"]:
+        text += f"; {c['prechecked_out']} skipped by the area/TOPS pre-check"
+    return text + f"; {c['failed']} failed; {c['feasible']} feasible; {c['pareto']} on the Pareto front"
+
+
+def _scenario_text(scenario: Any) -> str:
+    """One line on where the hardware is made and used, when run.json records the scenario."""
+    if not isinstance(scenario, Mapping):
+        return ""
+    bits = [str(scenario.get("name", "custom"))]
+    use = scenario.get("use_region_name") or scenario.get("use_region")
+    if use:
+        g = scenario.get("resolved_use_intensity_g_per_kwh")
+        bits.append(f"used in {use}" + (f" ({g:g} gCO2e/kWh)" if isinstance(g, (int, float)) else ""))
+    fab = scenario.get("fab_location")
+    if fab:
+        g = scenario.get("resolved_fab_intensity_g_per_kwh")
+        bits.append(f"made in {fab}" + (f" ({g:g} gCO2e/kWh)" if isinstance(g, (int, float)) else ""))
+    n = scenario.get("lifetime_inferences")
+    if isinstance(n, (int, float)):
+        bits.append(f"{n:,.0f} inferences over the lifetime")
+    return "; ".join(bits)
+
+
 def _results_body(results: D.Results) -> str:
     from . import figures as F
 
@@ -157,13 +192,12 @@ def _results_body(results: D.Results) -> str:
         ("mode", _esc(mode)),
         ("objectives", "; ".join(_esc(a.objective_label) for a in objectives)),
         ("constraints", "; ".join(_esc(t) for t in D.constraint_text(run.get("constraints") or {})) or "none"),
-        (
-            "designs",
-            f"{counts['evaluated']} evaluated over {counts['generations']} generation(s); "
-            f"{counts['failed']} failed; {counts['feasible']} feasible; {counts['pareto']} on the Pareto front",
-        ),
-        ("status", _esc(status)),
+        ("designs", _esc(_counts_text(counts))),
+        ("status", _esc(status) + (f": {_esc(run['message'])}" if run.get("message") else "")),
     ]
+    scen = _scenario_text(run.get("scenario"))
+    if scen:
+        items.append(("scenario", _esc(scen)))
     if "seed" in run:
         items.append(("seed", _esc(run["seed"])))
     if run.get("reference_point") is not None:
@@ -198,7 +232,7 @@ def _results_body(results: D.Results) -> str:
         fig = F.pareto_figure(pdata, title="Pareto front over all evaluated designs")
         intro = (
             f"Every evaluated design ({pdata['feasible']['n']} feasible, {pdata['infeasible']['n']} infeasible"
-            + (f", {pdata['n_failed']} failed or without a value and not drawn" if pdata["n_failed"] else "")
+            + (f"; {pdata['n_undrawn']} failed or not evaluated, so without values, are not drawn" if pdata["n_undrawn"] else "")
             + "); the front is drawn "
             + ("as a step line (the boundary of what it dominates)." if pdata["dims"] == 2 else "as larger red points (drag to rotate).")
         )
@@ -232,7 +266,8 @@ def _results_body(results: D.Results) -> str:
         )
     )
 
-    hvd = D.hypervolume_data(run)
+    first = int(ev["generation"].min()) if "generation" in ev.columns and len(ev) else 0
+    hvd = D.hypervolume_data(run, first)
     if len(hvd) and hvd["hypervolume"].notna().any():
         fig = F.hypervolume_figure(hvd, run.get("reference_point"))
     else:
@@ -292,12 +327,12 @@ def write_compare_report(compare_dir: str, mode_dirs: Mapping[str, str]) -> str:
     csv_path = os.path.join(compare_dir, "compare.csv")
     if os.path.exists(csv_path):
         summary = pd.read_csv(csv_path)
-        source = "from compare.csv"
+        source = "compare.csv, as the comparison wrote it"
         text_cols = [c for c in summary.columns if summary[c].dtype == object]
-        cols = [(c, c, 1.0) for c in summary.columns]
+        cols = [_display_column(c) for c in summary.columns]
     else:
         summary = pd.DataFrame([_mode_summary(m, r) for m, r in loaded.items()])
-        source = "computed from each mode's results folder"
+        source = "one row per mode, computed from each mode's results folder: best values over its Pareto front"
         text_cols = ["mode", "objectives", "status"]
         cols = []
         for c in summary.columns:
@@ -307,7 +342,7 @@ def write_compare_report(compare_dir: str, mode_dirs: Mapping[str, str]) -> str:
                 cols.append((c, f"{c.split('_', 1)[0]} {a.label}", a.scale))
             else:
                 cols.append((c, c.replace("_", " "), 1.0))
-    parts.append(_section("Per-mode summary", f"One row per mode ({source}); best values over each mode's Pareto front.", _table(summary, cols, text_cols)))
+    parts.append(_section("Per-mode summary", f"From {source}.", _table(summary, cols, text_cols)))
     if odata["traces"]:
         fig = F.compare_figure(odata)
     else:
@@ -383,11 +418,16 @@ def render(target: str, out: str | None = None) -> list[str]:
         raise DataError(f"plot: {target!r} does not exist; allowed: a results folder or a sweep CSV")
     if os.path.isfile(os.path.join(target, "evaluations.csv")):
         return [write_report(target, out)]
-    modes = {
-        name: os.path.join(target, name)
-        for name in sorted(os.listdir(target))
-        if os.path.isfile(os.path.join(target, name, "evaluations.csv"))
-    }
+    compare_json = os.path.join(target, "compare.json")
+    if os.path.isfile(compare_json):
+        with open(compare_json, encoding="utf-8") as fh:
+            modes = {m: os.path.join(target, sub) for m, sub in (json.load(fh).get("modes") or {}).items()}
+    else:
+        modes = {
+            name: os.path.join(target, name)
+            for name in sorted(os.listdir(target))
+            if os.path.isfile(os.path.join(target, name, "evaluations.csv"))
+        }
     if not modes:
         raise DataError(f"plot: {target!r} holds no evaluations.csv, nor sub-folders that do")
     written = [write_report(d) for d in modes.values()]

@@ -136,7 +136,8 @@ def test_pareto_front_data_2d_splits_and_sorts():
     assert [a.name for a in data["axes"]] == ["total_kg", "accuracy"]
     assert "maximised" in data["axes"][1].objective_label and "estimate" in data["axes"][1].objective_label
     assert data["axes"][0].label == "total carbon (kg CO2e)"
-    assert data["n_failed"] == 1
+    assert data["log"] == (False, False)
+    assert data["n_undrawn"] == 1
     assert data["feasible"]["n"] + data["infeasible"]["n"] + 1 == len(ev)
     assert data["feasible"]["n"] == int(ev["feasible"].sum())
     front = data["front"]
@@ -205,6 +206,7 @@ def test_hypervolume_data():
     assert h["generation"].tolist() == [0, 1, 2]
     assert h["hypervolume"].tolist()[:2] == [0.1, 0.2] and np.isnan(h["hypervolume"].iloc[2])
     assert D.hypervolume_data({}).empty
+    assert D.hypervolume_data({"hypervolume": [0.1, 0.2]}, first_generation=1)["generation"].tolist() == [1, 2]
 
 
 def test_sweep_space_marks_best_feasible(tmp_path):
@@ -242,6 +244,10 @@ def test_constraint_text_and_counts(tmp_path):
     assert c["evaluated"] == 60 and c["failed"] == 1 and c["generations"] == 6
     assert c["pareto"] == int(r.evaluations["pareto"].sum())
     assert r.evaluations["feasible"].dtype == bool
+    # the search's own counts (it knows which rows the pre-check skipped) take precedence
+    run = dict(r.run, counts={"designs": 60, "evaluated": 55, "prechecked_out": 5, "failed": 1, "feasible": 20}, generations_run=5)
+    c = D.summary_counts(D.Results(r.path, r.evaluations, r.pareto, run))
+    assert (c["evaluated"], c["prechecked_out"], c["feasible"], c["generations"]) == (55, 5, 20, 5)
 
 
 def test_viz_import_does_not_import_plotly():
@@ -264,6 +270,8 @@ def test_figures_carry_units_and_estimate_label():
     ev = make_frame()
     fig = F.pareto_figure(D.pareto_front_data(ev, CARBON))
     assert fig.layout.xaxis.title.text == "total carbon (kg CO2e), minimised ↓"
+    wide = ev.assign(total_kg=ev["total_kg"] * np.geomspace(1, 1000, len(ev)))
+    assert F.pareto_figure(D.pareto_front_data(wide, CARBON)).layout.xaxis.type == "log"
     assert "estimate" in fig.layout.yaxis.title.text and "maximised" in fig.layout.yaxis.title.text
     front = ev[ev["pareto"]]
     bars = F.carbon_breakdown_figure(D.carbon_breakdown_data(front, CARBON))
@@ -326,7 +334,7 @@ def test_compare_report_reads_compare_csv_when_present(tmp_path):
     assert "computed from each mode" in text and 'id="fig-compare"' in text and _script_srcs(text) == []
     pd.DataFrame({"mode": ["carbon", "energy"], "special_column": [1, 2]}).to_csv(out / "compare.csv", index=False)
     text = Path(write_compare_report(str(out), dirs)).read_text(encoding="utf-8")
-    assert "from compare.csv" in text and "special_column" in text
+    assert "compare.csv, as the comparison wrote it" in text and "special_column" in text
 
 
 def test_sweep_report(tmp_path):
