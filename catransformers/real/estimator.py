@@ -78,12 +78,13 @@ class OpenCLIPEstimator:
         ffn_blocks: int = 8,
         primary_metric: str | None = None,
         device: str = "auto",
+        precision: str = "fp32",
         batch_size: int = 64,
         workers: int = 0,
         cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,
         seed: int = 0,
     ):
-        from .measure import RETRIEVAL_METRICS, ZEROSHOT_METRICS
+        from .measure import RETRIEVAL_METRICS, ZEROSHOT_METRICS, check_precision
         from .prune import IMPORTANCE_METHODS
 
         if importance not in IMPORTANCE_METHODS:
@@ -122,12 +123,14 @@ class OpenCLIPEstimator:
         self.importance_method = importance
         self.ffn_blocks = ffn_blocks
         self.device = device
+        self.precision = check_precision(precision)
         self.batch_size = batch_size
         self.workers = workers
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._store = JsonStore(self.cache_dir) if self.cache_dir is not None else None
         self._settings = {
             "importance": importance,
+            "precision": self.precision,
             "ffn_blocks": ffn_blocks if importance == "ablation" else None,
             "finetune": self.finetune_settings.as_dict() if self.finetune_data is not None else None,
         }
@@ -186,7 +189,7 @@ class OpenCLIPEstimator:
 
             self._clip.model.to(resolve_device(self.device))
         self._evaluator = Evaluator(self._clip, self.retrieval, self.zeroshot, device=self.device,
-                                    batch_size=self.batch_size, workers=self.workers)
+                                    batch_size=self.batch_size, workers=self.workers, precision=self.precision)
         self._importance = compute_importance(
             self._clip, self.importance_method, evaluator=self._evaluator,
             cache_dir=str(self.cache_dir) if self.cache_dir else None, ffn_blocks=self.ffn_blocks,
@@ -207,7 +210,7 @@ class OpenCLIPEstimator:
             if self.finetune_data is not None:
                 epochs = finetune_epochs(self.base, config, self.finetune_settings.epochs_cap)
                 rep = finetune(pruned, self.finetune_data, epochs=epochs, settings=self.finetune_settings,
-                               device=self.device, images=self._ft_images)
+                               device=self.device, images=self._ft_images, precision=self.precision)
                 record["finetune"] = {"epochs": rep.epochs, "steps": rep.steps, "loss_first": rep.loss_first,
                                       "loss_last": rep.loss_last, "seconds": rep.seconds}
             metrics = self._evaluator.evaluate(pruned.model)

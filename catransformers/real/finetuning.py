@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..workloads import ModelConfig, count_macs
 from .data import RetrievalData
 from .load import LoadedCLIP, resolve_device
-from .measure import ImageSet
+from .measure import ImageSet, autocast
 
 __all__ = ["FinetuneSettings", "FinetuneReport", "finetune_epochs", "finetune"]
 
@@ -88,11 +88,13 @@ def finetune(
     settings: FinetuneSettings = FinetuneSettings(),
     device: str | torch.device = "auto",
     images: ImageSet | None = None,
+    precision: str = "fp32",
 ) -> FinetuneReport:
     """Fine-tune `clip.model` IN PLACE with the symmetric CLIP loss on the caption pairs of `data`.
 
     `epochs` may be fractional: steps = max(1, round(epochs x ceil(pairs / batch))), capped by
     `settings.max_steps`. Batches are drawn from a seeded permutation (same seed, same run).
+    `precision="amp"` runs forward passes under bfloat16 autocast (weights and optimiser stay fp32).
     """
     if not epochs > 0:
         raise ConfigError(f"finetune epochs: {epochs} is not allowed; allowed: > 0")
@@ -120,9 +122,10 @@ def finetune(
             idx, order = order[:bs], order[bs:]
             img = images.batch(pair_image[idx].tolist()).to(dev)
             txt = tokens[torch.as_tensor(idx)].to(dev)
-            fi = model.encode_image(img, normalize=True)
-            ft = model.encode_text(txt, normalize=True)
-            logits = model.logit_scale.exp().clamp(max=100) * fi @ ft.T
+            with autocast(dev, precision):
+                fi = model.encode_image(img, normalize=True)
+                ft = model.encode_text(txt, normalize=True)
+            logits = model.logit_scale.exp().clamp(max=100) * fi.float() @ ft.float().T
             labels = torch.arange(len(idx), device=dev)
             loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
             opt.zero_grad(set_to_none=True)

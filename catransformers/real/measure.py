@@ -19,6 +19,7 @@ from .load import LoadedCLIP, resolve_device
 __all__ = [
     "RETRIEVAL_METRICS",
     "ZEROSHOT_METRICS",
+    "PRECISIONS",
     "ImageSet",
     "Evaluator",
     "retrieval_metrics",
@@ -99,16 +100,34 @@ def _logit_scale(model: nn.Module) -> float:
     return float(model.logit_scale.detach().exp().clamp(max=100).item())
 
 
-@torch.inference_mode()
-def _encode_images(model: nn.Module, images: ImageSet, device: torch.device, batch_size: int) -> torch.Tensor:
-    out = [model.encode_image(b.to(device), normalize=True).float().cpu() for b in images.batches(batch_size)]
-    return torch.cat(out)
+PRECISIONS: tuple[str, ...] = ("fp32", "amp")
+
+
+def check_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision: {precision!r} is not allowed; allowed: {', '.join(PRECISIONS)} (amp = bfloat16 autocast)")
+    return precision
+
+
+def autocast(device: torch.device, precision: str) -> Any:
+    """bfloat16 autocast for precision 'amp' (a no-op context for 'fp32')."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=check_precision(precision) == "amp")
 
 
 @torch.inference_mode()
-def _encode_tokens(model: nn.Module, tokens: torch.Tensor, device: torch.device, batch_size: int) -> torch.Tensor:
-    out = [model.encode_text(tokens[i:i + batch_size].to(device), normalize=True).float().cpu() for i in range(0, len(tokens), batch_size)]
-    return torch.cat(out)
+def _encode_images(model: nn.Module, images: ImageSet, device: torch.device, batch_size: int, precision: str = "fp32") -> torch.Tensor:
+    out = []
+    for b in images.batches(batch_size):  # decoding (and the image cache) stays outside autocast
+        with autocast(device, precision):
+            out.append(model.encode_image(b.to(device), normalize=True).float().cpu())
+    return F.normalize(torch.cat(out), dim=-1)
+
+
+@torch.inference_mode()
+def _encode_tokens(model: nn.Module, tokens: torch.Tensor, device: torch.device, batch_size: int, precision: str = "fp32") -> torch.Tensor:
+    with autocast(device, precision):
+        out = [model.encode_text(tokens[i:i + batch_size].to(device), normalize=True).float().cpu() for i in range(0, len(tokens), batch_size)]
+    return F.normalize(torch.cat(out), dim=-1)
 
 
 def retrieval_metrics(
@@ -173,11 +192,11 @@ class _RetrievalTask:
         self.tokens = tokenizer(list(data.captions))
         self.caption_image = torch.as_tensor(data.caption_image, dtype=torch.long)
 
-    def image_features(self, model: nn.Module, device: torch.device, bs: int) -> torch.Tensor:
-        return _encode_images(model, self.images, device, bs)
+    def image_features(self, model: nn.Module, device: torch.device, bs: int, precision: str) -> torch.Tensor:
+        return _encode_images(model, self.images, device, bs, precision)
 
-    def text_features(self, model: nn.Module, device: torch.device, bs: int) -> torch.Tensor:
-        return _encode_tokens(model, self.tokens, device, bs)
+    def text_features(self, model: nn.Module, device: torch.device, bs: int, precision: str) -> torch.Tensor:
+        return _encode_tokens(model, self.tokens, device, bs, precision)
 
     def score(self, img: torch.Tensor, txt: torch.Tensor, scale: float) -> tuple[dict[str, float], float]:
         return retrieval_metrics(img, txt, self.caption_image, scale)
@@ -191,11 +210,11 @@ class _ZeroShotTask:
         self.tokens = tokenizer(prompts)
         self.labels = torch.as_tensor(data.labels, dtype=torch.long)
 
-    def image_features(self, model: nn.Module, device: torch.device, bs: int) -> torch.Tensor:
-        return _encode_images(model, self.images, device, bs)
+    def image_features(self, model: nn.Module, device: torch.device, bs: int, precision: str) -> torch.Tensor:
+        return _encode_images(model, self.images, device, bs, precision)
 
-    def text_features(self, model: nn.Module, device: torch.device, bs: int) -> torch.Tensor:
-        f = _encode_tokens(model, self.tokens, device, bs)
+    def text_features(self, model: nn.Module, device: torch.device, bs: int, precision: str) -> torch.Tensor:
+        f = _encode_tokens(model, self.tokens, device, bs, precision)
         f = f.view(len(self.data.classnames), len(self.data.templates), -1).mean(1)
         return F.normalize(f, dim=-1)
 
@@ -221,7 +240,9 @@ class Evaluator:
         batch_size: int = 64,
         workers: int = 0,
         cache_mb: float = 2048,
+        precision: str = "fp32",
     ):
+        self.precision = check_precision(precision)
         if retrieval is None and zeroshot is None:
             raise ConfigError("evaluation data: none given; allowed: a captions CSV (retrieval), an image folder (zero-shot), or both")
         if batch_size < 1:
@@ -253,9 +274,9 @@ class Evaluator:
         for name, task in self.tasks.items():
             out[name] = {}
             if "vision" in towers:
-                out[name]["vision"] = task.image_features(model, self.device, self.batch_size)
+                out[name]["vision"] = task.image_features(model, self.device, self.batch_size, self.precision)
             if "text" in towers:
-                out[name]["text"] = task.text_features(model, self.device, self.batch_size)
+                out[name]["text"] = task.text_features(model, self.device, self.batch_size, self.precision)
         return out
 
     def score(self, features: dict[str, dict[str, torch.Tensor]], scale: float) -> tuple[dict[str, float], float]:

@@ -189,3 +189,17 @@ def test_device_argument():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="not available"):
             resolve_device("cuda")
+
+
+def test_amp_precision_runs_and_bad_precision_is_rejected(data, clip):
+    _, csv_path, _ = data
+    d = load_retrieval_csv(csv_path)
+    fp32 = Evaluator(clip, d, device="cpu").evaluate(clip)
+    amp = Evaluator(clip, d, device="cpu", precision="amp").evaluate(clip)
+    assert amp.keys() == fp32.keys()
+    assert amp["loss"] == pytest.approx(fp32["loss"], rel=0.05)  # bfloat16 autocast
+    pruned = prune_model(clip, clip.base.with_dims(text={"heads": 1}))
+    rep = finetune(pruned, d, epochs=0.25, settings=FinetuneSettings(batch_size=4), device="cpu", precision="amp")
+    assert rep.steps == 1 and np.isfinite(rep.loss_last)
+    with pytest.raises(ConfigError, match="precision: 'fp16' is not allowed; allowed: fp32, amp"):
+        Evaluator(clip, d, precision="fp16")
