@@ -81,6 +81,7 @@ class OpenCLIPEstimator:
         precision: str = "fp32",
         batch_size: int = 64,
         workers: int = 0,
+        cache_mb: float = 2048,
         cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,
         seed: int = 0,
     ):
@@ -126,6 +127,7 @@ class OpenCLIPEstimator:
         self.precision = check_precision(precision)
         self.batch_size = batch_size
         self.workers = workers
+        self.cache_mb = cache_mb
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._store = JsonStore(self.cache_dir) if self.cache_dir is not None else None
         self._settings = {
@@ -189,13 +191,14 @@ class OpenCLIPEstimator:
 
             self._clip.model.to(resolve_device(self.device))
         self._evaluator = Evaluator(self._clip, self.retrieval, self.zeroshot, device=self.device,
-                                    batch_size=self.batch_size, workers=self.workers, precision=self.precision)
+                                    batch_size=self.batch_size, workers=self.workers, precision=self.precision,
+                                    cache_mb=self.cache_mb)
         self._importance = compute_importance(
             self._clip, self.importance_method, evaluator=self._evaluator,
             cache_dir=str(self.cache_dir) if self.cache_dir else None, ffn_blocks=self.ffn_blocks,
         )
         if self.finetune_data is not None:
-            self._ft_images = ImageSet(self.finetune_data.images, self._clip.preprocess, workers=self.workers)
+            self._ft_images = ImageSet(self.finetune_data.images, self._clip.preprocess, self.cache_mb, self.workers)
 
     def measure(self, config: ModelConfig) -> dict[str, Any]:
         """Prune, fine-tune (if configured) and measure one design; no cache, exceptions propagate."""

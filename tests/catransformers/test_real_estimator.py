@@ -185,3 +185,13 @@ def test_ablation_scores_the_drop_per_unit_and_restores_the_weights():
         assert torch.equal(v, before[k]), k
     pruned = prune_model(clip, clip.base.with_dims(vision={"heads": 1}), imp)
     assert pruned.plan.towers["vision"].heads == ((0,), (0,))
+
+
+def test_an_already_loaded_model_can_be_passed_in(data, tmp_path, clip):
+    csv_path, _ = data
+    est = OpenCLIPEstimator(clip=clip, retrieval_csv=csv_path, device="cpu", cache_dir=None)
+    assert est.weights_id == clip.weights_id and est.base is clip.base
+    res = est.estimate(clip.base)
+    assert len(res) == 1 and not res.failed.any() and 0 <= res.primary[0] <= 1
+    with pytest.raises(ConfigError, match="clip is pruned"):
+        OpenCLIPEstimator(clip=prune_model(clip, clip.base), retrieval_csv=csv_path)

@@ -260,3 +260,19 @@ def test_checkpoint_round_trip_and_shape_mismatch(clip, tmp_path):
     assert str(e.value) == (
         f"checkpoint {str(path)!r}: tensor 'text_projection' has shape (64, 32) but config 'tiny16' needs (64, 16)"
     )
+
+
+def test_custom_text_clip_prunes_saves_and_loads(tmp_path):
+    import copy
+
+    cfg = copy.deepcopy(TINY_OPENCLIP_CONFIG)
+    cfg["custom_text"] = True
+    ct = load_openclip("tiny-custom-text", config=cfg)
+    assert type(ct.model).__name__ == "CustomTextCLIP"
+    target = ct.base.with_dims(vision={"heads": 1, "width": 48}, text={"heads": 1, "width": 40, "layers": 1})
+    pruned = prune_model(ct, target)
+    assert _params(pruned.model) == count_params(target)["total"][0]
+    back = load_pruned(save_pruned(pruned, tmp_path / "ct"))
+    assert type(back.model).__name__ == "CustomTextCLIP"
+    for a, b in zip(_encode(pruned.model, ct), _encode(back.model, ct)):
+        torch.testing.assert_close(a, b)
