@@ -1,7 +1,27 @@
 """Analytical cost models of the reference edge-accelerator template: area, TOPS, latency, energy."""
 
+from .area import area_mm2, area_um2, sram_area_um2, tops
 from .config import SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
+from .cost import CostReport, evaluate_cost
+from .energy import ENERGY_COMPONENTS, AccessEnergies, Profile, access_energies, load_profile, sram_pj_per_word
 from .errors import HardwareError
+from .mapping import (
+    BOUNDS,
+    DATAFLOWS,
+    LOOP_ORDERS,
+    ORIENTATIONS,
+    PARTITIONS,
+    GemmMapping,
+    VectorMapping,
+    buffer_traffic,
+    compulsory_dram_words,
+    gemm_cycles,
+    map_gemm,
+    map_vector,
+    pe_traffic,
+    scalesim_ws_cycles,
+    vector_cycles,
+)
 from .workload import VECTOR_KINDS, Gemm, Op, VectorOp, Workload
 
 __all__ = [
@@ -17,4 +37,33 @@ __all__ = [
     "Op",
     "Workload",
     "VECTOR_KINDS",
+    # cost models
+    "evaluate_cost",
+    "CostReport",
+    "area_um2",
+    "area_mm2",
+    "tops",
+    "sram_area_um2",
+    "load_profile",
+    "Profile",
+    "AccessEnergies",
+    "access_energies",
+    "sram_pj_per_word",
+    "ENERGY_COMPONENTS",
+    # mapper internals exposed for tests and studies
+    "map_gemm",
+    "map_vector",
+    "GemmMapping",
+    "VectorMapping",
+    "gemm_cycles",
+    "scalesim_ws_cycles",
+    "pe_traffic",
+    "buffer_traffic",
+    "compulsory_dram_words",
+    "vector_cycles",
+    "DATAFLOWS",
+    "ORIENTATIONS",
+    "PARTITIONS",
+    "LOOP_ORDERS",
+    "BOUNDS",
 ]

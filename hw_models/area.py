@@ -1,0 +1,70 @@
+"""Die area and peak throughput of the template, per REFERENCE.md 1.1 and 1.2."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import HardwareBatch
+from .energy import Profile, check_profile_matches, load_profile
+from .mapping import _combine, _dense, _representatives
+
+__all__ = ["area_um2", "area_mm2", "tops", "sram_area_um2", "UM2_PER_MM2", "OPS_PER_MAC"]
+
+UM2_PER_MM2 = 1e6  # square micrometres per square millimetre
+OPS_PER_MAC = 2  # a multiply-accumulate counts as two operations in TOPS
+HZ_PER_MHZ = 1e6
+KIB_PER_MIB = 1024.0
+OPS_PER_TERAOP = 1e12
+
+
+def sram_area_um2(capacity_kib: np.ndarray, table_kib: np.ndarray, table_um2: np.ndarray) -> np.ndarray:
+    """SRAM area from a capacity table: log-log interpolation, end-segment slope outside the table."""
+    x = np.log(np.asarray(capacity_kib, dtype=np.float64))
+    xs, ys = np.log(table_kib), np.log(table_um2)
+    # Segment index per point, clipped so that points beyond either end use the end segment.
+    seg = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 2)
+    slope = (ys[seg + 1] - ys[seg]) / (xs[seg + 1] - xs[seg])
+    return np.exp(ys[seg] + slope * (x - xs[seg]))
+
+
+def area_um2(hw: HardwareBatch, profile: "str | Profile" = "reference") -> np.ndarray:
+    """Die area (um^2): PEs + vector lanes + per-cluster L2 (TC copy, VC copy) + shared GLB.
+
+    area = per_pe*n*W*D + per_lane*n*W + n*[S(max(L2, W*D/64 KiB)) + S(L2)] + G(GLB)
+    """
+    prof = load_profile(profile)
+    check_profile_matches(hw, prof)
+    # Area depends on five fields with few distinct values: cost each distinct design once.
+    fields = (hw.clusters, hw.pe_width, hw.pe_depth, hw.l2_sram_kb, hw.glb_mb)
+    codes, count = _combine([_dense(f) for f in fields], len(hw))
+    if count < len(hw):
+        rep = _representatives(codes, count)
+        area = _area(*(f.take(rep) for f in fields), prof)
+        return area.take(codes) if codes.size == len(hw) else np.repeat(area, len(hw))
+    return _area(*fields, prof)
+
+
+def _area(clusters, pe_width, pe_depth, l2_sram_kb, glb_mb, prof: Profile) -> np.ndarray:
+    n = clusters.astype(np.float64)
+    w = pe_width.astype(np.float64)
+    d = pe_depth.astype(np.float64)
+    l2 = l2_sram_kb.astype(np.float64)
+    # Only the tensor-core copy is bumped to the minimum the PE array needs (REFERENCE 1).
+    l2_tc = np.maximum(l2, w * d * prof.min_l2_kib_per_pe)
+    s_tc = sram_area_um2(l2_tc, prof.l2_table_kib, prof.l2_table_um2)
+    s_vc = sram_area_um2(l2, prof.l2_table_kib, prof.l2_table_um2)
+    # l2_copies = 2 in the reference: one TC copy (bumped) and l2_copies - 1 VC copies.
+    sram = s_tc + (prof.l2_copies - 1) * s_vc
+    glb = sram_area_um2(glb_mb.astype(np.float64) * KIB_PER_MIB, prof.glb_table_kib, prof.glb_table_um2)
+    return prof.per_pe_um2 * n * w * d + prof.per_lane_um2 * n * w + n * sram + glb
+
+
+def area_mm2(hw: HardwareBatch, profile: "str | Profile" = "reference") -> np.ndarray:
+    """Die area in mm^2."""
+    return area_um2(hw, profile) / UM2_PER_MM2
+
+
+def tops(hw: HardwareBatch) -> np.ndarray:
+    """Peak tensor-core throughput (tera-operations per second): clusters * W * D * 2 * f / 1e12."""
+    macs = hw.clusters.astype(np.float64) * hw.pe_width * hw.pe_depth
+    return macs * OPS_PER_MAC * hw.frequency_mhz * HZ_PER_MHZ / OPS_PER_TERAOP

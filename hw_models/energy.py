@@ -1,0 +1,347 @@
+"""Technology profiles (area tables, per-access energies, vector-op costs) and per-access energies per design."""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from .config import HardwareBatch
+from .errors import HardwareError
+from .workload import VECTOR_KINDS
+
+__all__ = [
+    "Profile",
+    "VectorKindCost",
+    "AccessEnergies",
+    "PROFILE_FILES",
+    "ENERGY_COMPONENTS",
+    "load_profile",
+    "access_energies",
+    "sram_pj_per_word",
+    "leakage_power_w",
+    "check_profile_matches",
+    "tc_l2_kib",
+]
+
+# Named profiles shipped in hw_models/data (a path to a TOML file of the same layout also works).
+PROFILE_FILES: dict[str, str] = {"reference": "profile_reference_22nm.toml"}
+
+# The energy components a CostReport breaks the total into, in report order.
+ENERGY_COMPONENTS: tuple[str, ...] = ("mac", "register", "l2", "glb", "dram", "vector", "leakage")
+
+PJ_PER_J = 1e12  # picojoules per joule
+MW_PER_W = 1e3  # milliwatts per watt
+BITS_PER_BYTE = 8
+BYTES_PER_KIB = 1024
+
+# Layout of a profile file: section -> allowed keys (every entry is {value, unit, source}).
+_LAYOUT: dict[str, tuple[str, ...]] = {
+    "profile": ("name", "node_nm", "precision_bits"),
+    "scaling": ("energy_45_to_node", "area_45_to_node"),
+    "area": ("per_pe_um2", "per_lane_um2", "min_l2_kib_per_pe", "l2_copies"),
+    "area.l2_sram": ("capacity_kib", "area_um2"),
+    "area.glb_sram": ("capacity_kib", "area_um2"),
+    "energy.mac": ("anchor_pj", "anchor_bits", "reference_tc_pj"),
+    "energy.register": ("anchor_pj_per_entry", "anchor_bits", "entries", "accesses_per_mac"),
+    "energy.sram": ("anchor_pj", "anchor_bits", "anchor_entries", "capacity_exponent"),
+    "energy.dram": ("pj_per_bit",),
+    "energy.lut": ("pj_per_read",),
+    "leakage": ("mw_per_mm2",),
+    "vector": ("softmax_fixed_cycles", "softmax_passes", "softmax_l2_reads", "softmax_lut_reads"),
+}
+_PRIMITIVE_KEYS: tuple[str, ...] = ("passes", "inputs", "l2_reads", "lut_reads")
+_COMPOSITE_KEYS: tuple[str, ...] = ("steps",)
+
+
+@dataclass(frozen=True)
+class VectorKindCost:
+    """Cost of one vector-op kind per element: compute passes, operands, L2 reads, LUT reads."""
+
+    passes: int  # cycles per ceil(numel / lanes)
+    inputs: int  # operand tensors read (sizes the working set)
+    l2_reads: int  # L2 reads per output element
+    lut_reads: int  # LUT reads per output element
+
+
+@dataclass(frozen=True, eq=False)
+class Profile:
+    """A technology profile: every number the area and energy models use, with its source."""
+
+    name: str
+    node_nm: int
+    precision_bits: int
+    # area (um^2)
+    per_pe_um2: float
+    per_lane_um2: float
+    min_l2_kib_per_pe: float
+    l2_copies: int
+    l2_table_kib: np.ndarray
+    l2_table_um2: np.ndarray
+    glb_table_kib: np.ndarray
+    glb_table_um2: np.ndarray
+    # energy (pJ), already at the profile's node and precision
+    mac_pj: float
+    register_pj: float
+    register_accesses_per_mac: float
+    sram_anchor_pj_per_bit: float  # at the profile's node
+    sram_anchor_bits: float  # capacity of the anchor array, bits
+    sram_capacity_exponent: float
+    dram_pj_per_word: float
+    lut_pj: float
+    reference_tc_mac_pj: float  # recorded, not used
+    # leakage
+    leakage_mw_per_mm2: float  # used only by evaluate_cost(leakage=True)
+    # vector core
+    vector: Mapping[str, VectorKindCost]
+    softmax_fixed_cycles: int
+    softmax_passes: int
+    softmax_l2_reads: int
+    softmax_lut_reads: int
+    sources: Mapping[str, str] = field(repr=False)  # "section.key" -> source text, for reports
+
+
+@dataclass(frozen=True, eq=False)
+class AccessEnergies:
+    """Per-access energies (pJ) for a batch of designs; arrays have the batch length or are scalars."""
+
+    mac_pj: float
+    register_pj: float
+    register_accesses_per_mac: float
+    l2_pj: np.ndarray  # per word of the vector core's L2 (l2_sram_kb)
+    l2_tc_pj: np.ndarray  # per word of the tensor core's L2 (at least W*D/64 KiB, see tc_l2_kib)
+    glb_pj: np.ndarray  # per word, depends on glb_mb
+    dram_pj: float  # per word
+    lut_pj: float
+
+
+def _entry(data: Mapping[str, Any], section: str, key: str) -> Any:
+    item = data[key]
+    if not isinstance(item, Mapping) or set(item) != {"value", "unit", "source"}:
+        raise HardwareError(f"profile {section}.{key}: must be a table with exactly value, unit and source")
+    return item["value"]
+
+
+def _check_keys(section: str, table: Mapping[str, Any], allowed: tuple[str, ...], sub: tuple[str, ...] = ()) -> None:
+    for key in table:
+        if key not in allowed and key not in sub:
+            raise HardwareError(f"profile {section}: unknown key {key!r}; allowed: {', '.join(allowed + sub)}")
+    for key in allowed:
+        if key not in table:
+            raise HardwareError(f"profile {section}: missing key {key!r}")
+
+
+def _section(data: Mapping[str, Any], dotted: str) -> Mapping[str, Any]:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise HardwareError(f"profile: missing section [{dotted}]")
+        node = node[part]
+    return node
+
+
+def _positive(section: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise HardwareError(f"profile {section}.{key}: {value!r} is not allowed; must be a positive number")
+    return float(value)
+
+
+def _table(section: str, data: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    cap = np.asarray(_entry(data, section, "capacity_kib"), dtype=np.float64)
+    area = np.asarray(_entry(data, section, "area_um2"), dtype=np.float64)
+    if cap.ndim != 1 or cap.shape != area.shape or len(cap) < 2:
+        raise HardwareError(f"profile {section}: capacity_kib and area_um2 must be lists of equal length >= 2")
+    if np.any(cap <= 0) or np.any(area <= 0) or np.any(np.diff(cap) <= 0):
+        raise HardwareError(f"profile {section}: capacities must increase and all values be positive")
+    return cap, area
+
+
+def _parse(data: Mapping[str, Any], origin: str) -> Profile:
+    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector")
+    for key in data:
+        if key not in top_allowed:
+            raise HardwareError(f"profile {origin}: unknown section [{key}]; allowed: {', '.join(top_allowed)}")
+    sources: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    subsections = {"area": ("l2_sram", "glb_sram"), "vector": ("primitive", "composite")}
+    energy = _section(data, "energy")
+    for key in energy:
+        if key not in ("mac", "register", "sram", "dram", "lut"):
+            raise HardwareError(f"profile energy: unknown section [energy.{key}]; allowed: mac, register, sram, dram, lut")
+    for section, keys in _LAYOUT.items():
+        table = _section(data, section)
+        _check_keys(section, table, keys, subsections.get(section, ()))
+        for key in keys:
+            if section in ("area.l2_sram", "area.glb_sram"):
+                continue
+            values[f"{section}.{key}"] = _entry(table, section, key)
+            sources[f"{section}.{key}"] = table[key]["source"]
+
+    def num(name: str) -> float:
+        section, key = name.rsplit(".", 1)
+        return _positive(section, key, values[name])
+
+    precision = int(num("profile.precision_bits"))
+    e_scale = num("scaling.energy_45_to_node")
+    mac_pj = num("energy.mac.anchor_pj") * e_scale * precision / num("energy.mac.anchor_bits")
+    register_pj = (
+        num("energy.register.anchor_pj_per_entry")
+        * num("energy.register.entries")
+        * precision
+        / num("energy.register.anchor_bits")
+        * e_scale
+    )
+    sram_bits = num("energy.sram.anchor_bits")
+    sram_pj_per_bit = num("energy.sram.anchor_pj") / sram_bits * e_scale
+    l2_kib, l2_um2 = _table("area.l2_sram", _section(data, "area.l2_sram"))
+    glb_kib, glb_um2 = _table("area.glb_sram", _section(data, "area.glb_sram"))
+    for section in ("area.l2_sram", "area.glb_sram"):
+        for key in ("capacity_kib", "area_um2"):
+            sources[f"{section}.{key}"] = _section(data, section)[key]["source"]
+
+    vector = _parse_vector(_section(data, "vector"), sources)
+    name = values["profile.name"]
+    if not isinstance(name, str) or not name:
+        raise HardwareError(f"profile profile.name: {name!r} is not allowed; must be a non-empty string")
+    return Profile(
+        name=name,
+        node_nm=int(num("profile.node_nm")),
+        precision_bits=precision,
+        per_pe_um2=num("area.per_pe_um2"),
+        per_lane_um2=num("area.per_lane_um2"),
+        min_l2_kib_per_pe=num("area.min_l2_kib_per_pe"),
+        l2_copies=int(num("area.l2_copies")),
+        l2_table_kib=l2_kib,
+        l2_table_um2=l2_um2,
+        glb_table_kib=glb_kib,
+        glb_table_um2=glb_um2,
+        mac_pj=mac_pj,
+        register_pj=register_pj,
+        register_accesses_per_mac=num("energy.register.accesses_per_mac"),
+        sram_anchor_pj_per_bit=sram_pj_per_bit,
+        sram_anchor_bits=sram_bits * num("energy.sram.anchor_entries"),
+        sram_capacity_exponent=num("energy.sram.capacity_exponent"),
+        dram_pj_per_word=num("energy.dram.pj_per_bit") * precision,
+        lut_pj=num("energy.lut.pj_per_read"),
+        reference_tc_mac_pj=num("energy.mac.reference_tc_pj"),
+        leakage_mw_per_mm2=num("leakage.mw_per_mm2"),
+        vector=vector,
+        softmax_fixed_cycles=int(num("vector.softmax_fixed_cycles")),
+        softmax_passes=int(num("vector.softmax_passes")),
+        softmax_l2_reads=int(num("vector.softmax_l2_reads")),
+        softmax_lut_reads=int(values["vector.softmax_lut_reads"]),
+        sources=sources,
+    )
+
+
+def _parse_vector(table: Mapping[str, Any], sources: dict[str, str]) -> dict[str, VectorKindCost]:
+    primitives: dict[str, VectorKindCost] = {}
+    for kind, entry in table.get("primitive", {}).items():
+        section = f"vector.primitive.{kind}"
+        if kind not in VECTOR_KINDS:
+            raise HardwareError(f"profile {section}: unknown vector kind {kind!r}; allowed: {', '.join(VECTOR_KINDS)}")
+        _check_keys(section, entry, _PRIMITIVE_KEYS)
+        vals = {k: _entry(entry, section, k) for k in _PRIMITIVE_KEYS}
+        for k, v in vals.items():
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0 or (k in ("passes", "inputs") and v < 1):
+                raise HardwareError(f"profile {section}.{k}: {v!r} is not allowed; must be a whole number >= {int(k in ('passes', 'inputs'))}")
+            sources[f"{section}.{k}"] = entry[k]["source"]
+        primitives[kind] = VectorKindCost(**vals)
+    kinds = dict(primitives)
+    for kind, entry in table.get("composite", {}).items():
+        section = f"vector.composite.{kind}"
+        if kind not in VECTOR_KINDS or kind in primitives:
+            raise HardwareError(f"profile {section}: {kind!r} is not allowed; must be a vector kind that is not a primitive")
+        _check_keys(section, entry, _COMPOSITE_KEYS)
+        steps = _entry(entry, section, "steps")
+        if not isinstance(steps, list) or not steps or any(s not in primitives for s in steps):
+            raise HardwareError(f"profile {section}.steps: {steps!r} is not allowed; must list primitive kinds ({', '.join(primitives)})")
+        sources[f"{section}.steps"] = entry["steps"]["source"]
+        # The composite runs in lane registers: one read of its input, passes and LUT reads add up.
+        kinds[kind] = VectorKindCost(
+            passes=sum(primitives[s].passes for s in steps),
+            inputs=1,
+            l2_reads=1,
+            lut_reads=sum(primitives[s].lut_reads for s in steps),
+        )
+    missing = [k for k in VECTOR_KINDS if k not in kinds and k != "softmax"]
+    if missing:
+        raise HardwareError(f"profile vector: no cost for kinds {missing}; every kind in VECTOR_KINDS needs one")
+    return kinds
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(name: str) -> Profile:
+    if name.endswith(".toml"):
+        path = Path(name)
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise HardwareError(f"profile file {name!r}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise HardwareError(f"profile file {name!r}: not valid TOML ({exc})") from None
+        return _parse(data, name)
+    if name not in PROFILE_FILES:
+        raise HardwareError(f"profile: unknown profile {name!r}; available: {', '.join(sorted(PROFILE_FILES))} or a path to a .toml file")
+    with resources.files("hw_models").joinpath("data", PROFILE_FILES[name]).open("rb") as fh:
+        return _parse(tomllib.load(fh), name)
+
+
+def load_profile(profile: "str | Profile" = "reference") -> Profile:
+    """A technology profile by name (see PROFILE_FILES) or TOML path; a Profile passes through."""
+    if isinstance(profile, Profile):
+        return profile
+    if not isinstance(profile, str):
+        raise HardwareError(f"profile: {profile!r} is not allowed; must be a profile name, a .toml path or a Profile")
+    return _load_cached(profile)
+
+
+def check_profile_matches(hw: HardwareBatch, profile: Profile) -> None:
+    """The profile's tables hold for one node and one precision; other designs are errors."""
+    for name, want in (("node_nm", profile.node_nm), ("precision_bits", profile.precision_bits)):
+        arr = getattr(hw, name)
+        bad = arr[arr != want]
+        if bad.size:
+            raise HardwareError(f"hardware.{name}: {int(bad[0])} is not allowed; profile {profile.name!r} holds for {want}")
+
+
+def sram_pj_per_word(capacity_bytes: Any, profile: Profile) -> np.ndarray:
+    """Energy of one word access to an SRAM of the given capacity (pJ); CACTI-like power law, an estimate."""
+    cap_bits = np.asarray(capacity_bytes, dtype=np.float64) * BITS_PER_BYTE
+    ratio = cap_bits / profile.sram_anchor_bits
+    # sqrt is the common exponent and an order of magnitude faster than a general power.
+    growth = np.sqrt(ratio) if profile.sram_capacity_exponent == 0.5 else ratio**profile.sram_capacity_exponent
+    return profile.sram_anchor_pj_per_bit * profile.precision_bits * growth
+
+
+def tc_l2_kib(hw: HardwareBatch, profile: Profile) -> np.ndarray:
+    """The tensor core's L2 (KiB): l2_sram_kb, bumped to the PE array's minimum as the area pays for."""
+    return np.maximum(hw.l2_sram_kb.astype(np.float64), hw.pe_width * hw.pe_depth * profile.min_l2_kib_per_pe)
+
+
+def access_energies(hw: HardwareBatch, profile: Profile) -> AccessEnergies:
+    """Per-access energies for every design of the batch."""
+    l2_bytes = hw.l2_sram_kb.astype(np.float64) * BYTES_PER_KIB
+    glb_bytes = hw.glb_mb.astype(np.float64) * BYTES_PER_KIB * BYTES_PER_KIB
+    return AccessEnergies(
+        mac_pj=profile.mac_pj,
+        register_pj=profile.register_pj,
+        register_accesses_per_mac=profile.register_accesses_per_mac,
+        l2_pj=sram_pj_per_word(l2_bytes, profile),
+        l2_tc_pj=sram_pj_per_word(tc_l2_kib(hw, profile) * BYTES_PER_KIB, profile),
+        glb_pj=sram_pj_per_word(glb_bytes, profile),
+        dram_pj=profile.dram_pj_per_word,
+        lut_pj=profile.lut_pj,
+    )
+
+
+def leakage_power_w(area_mm2: np.ndarray, profile: Profile) -> np.ndarray:
+    """Static power of the die (W) from its area and the profile's leakage density."""
+    return np.asarray(area_mm2, dtype=np.float64) * profile.leakage_mw_per_mm2 / MW_PER_W
