@@ -53,7 +53,6 @@ _LAYOUT: dict[str, tuple[str, ...]] = {
     "energy.sram": ("anchor_pj", "anchor_bits", "anchor_entries", "capacity_exponent"),
     "energy.dram": ("pj_per_bit",),
     "energy.lut": ("pj_per_read",),
-    "leakage": ("mw_per_mm2",),
     "vector": ("softmax_fixed_cycles", "softmax_passes", "softmax_l2_reads", "softmax_lut_reads"),
 }
 _PRIMITIVE_KEYS: tuple[str, ...] = ("passes", "inputs", "l2_reads", "lut_reads")
@@ -97,7 +96,7 @@ class Profile:
     lut_pj: float
     reference_tc_mac_pj: float  # recorded, not used
     # leakage
-    leakage_mw_per_mm2: float  # used only by evaluate_cost(leakage=True)
+    leakage_mw_per_mm2: float | None  # optional [leakage] section; needed by evaluate_cost(leakage=True)
     # vector core
     vector: Mapping[str, VectorKindCost]
     softmax_fixed_cycles: int
@@ -230,7 +229,7 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         dram_pj_per_word=num("energy.dram.pj_per_bit") * precision,
         lut_pj=num("energy.lut.pj_per_read"),
         reference_tc_mac_pj=num("energy.mac.reference_tc_pj"),
-        leakage_mw_per_mm2=num("leakage.mw_per_mm2"),
+        leakage_mw_per_mm2=_leakage(data),
         vector=vector,
         softmax_fixed_cycles=int(num("vector.softmax_fixed_cycles")),
         softmax_passes=int(num("vector.softmax_passes")),
@@ -342,6 +341,22 @@ def access_energies(hw: HardwareBatch, profile: Profile) -> AccessEnergies:
     )
 
 
+def _leakage(data: Mapping[str, Any]) -> float | None:
+    """The optional [leakage] section: a sourced density, or None when the profile has none."""
+    if "leakage" not in data:
+        return None
+    table = data["leakage"]
+    for key in table:
+        if key != "mw_per_mm2":
+            raise HardwareError(f"profile leakage: unknown key {key!r}; allowed: mw_per_mm2")
+    return _positive("leakage", "mw_per_mm2", _entry(table, "leakage", "mw_per_mm2"))
+
+
 def leakage_power_w(area_mm2: np.ndarray, profile: Profile) -> np.ndarray:
     """Static power of the die (W) from its area and the profile's leakage density."""
+    if profile.leakage_mw_per_mm2 is None:
+        raise HardwareError(
+            f"leakage: profile {profile.name!r} has no [leakage] mw_per_mm2; add one (mW per mm^2, with its source) "
+            "to a profile file to charge leakage"
+        )
     return np.asarray(area_mm2, dtype=np.float64) * profile.leakage_mw_per_mm2 / MW_PER_W

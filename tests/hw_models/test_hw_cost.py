@@ -150,11 +150,28 @@ def test_repeat_multiplies_and_zero_repeat_costs_nothing():
     assert np.all(r0.op_cycles[0] == 0) and np.all(r0.op_energy_j[0] == 0)
 
 
-def test_leakage_option_adds_power_times_latency():
+def _profile_with_leakage(tmp_path, mw_per_mm2):
+    from importlib import resources
+
+    text = resources.files("hw_models").joinpath("data/profile_reference_22nm.toml").read_text()
+    text += f'\n[leakage]\nmw_per_mm2 = {{ value = {mw_per_mm2}, unit = "mW per mm^2", source = "test" }}\n'
+    path = tmp_path / "leaky.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_reference_profile_has_no_leakage_density_and_says_so():
+    assert load_profile().leakage_mw_per_mm2 is None
+    with pytest.raises(HardwareError, match="no \\[leakage\\] mw_per_mm2"):
+        evaluate_cost(vit_layer(), reference_grid().take([0]), leakage=True)
+
+
+def test_leakage_option_adds_power_times_latency(tmp_path):
     hw = reference_grid().take([0, 100, 3239])
-    off = evaluate_cost(vit_layer(), hw)
-    on = evaluate_cost(vit_layer(), hw, leakage=True)
-    p_w = on.area_mm2 * load_profile().leakage_mw_per_mm2 * 1e-3
+    profile = _profile_with_leakage(tmp_path, 2.5)
+    off = evaluate_cost(vit_layer(), hw, profile=profile)
+    on = evaluate_cost(vit_layer(), hw, profile=profile, leakage=True)
+    p_w = on.area_mm2 * 2.5 * 1e-3
     assert np.allclose(on.energy_by_component["leakage"], p_w * on.latency_s)
     assert np.allclose(on.energy_j, off.energy_j + p_w * on.latency_s)
     assert np.allclose(on.op_energy_j.sum(axis=0), on.energy_j)
