@@ -1,0 +1,80 @@
+"""Distributed evaluation with Dask: equal to the serial run, survives a killed worker."""
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("dask.distributed")
+
+import cloudpickle  # noqa: E402  (a dask dependency)
+
+from catransformers.errors import ConfigError  # noqa: E402
+from catransformers.search import load_spec, run_search  # noqa: E402
+from catransformers.search.distributed import DaskEvaluator, dask_backend  # noqa: E402
+
+# Ship this module's helper classes to the workers by value (the test module is not importable there).
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+pytestmark = pytest.mark.slow
+
+SMALL = {"search.population": 16, "search.generations": 3, "search.seed": 7}
+
+
+def _csv(folder: Path, name: str) -> str:
+    return (folder / name).read_text()
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    run_search(load_spec(None, SMALL), str(out), report=False)
+    return out
+
+
+@dataclass
+class _DiesOnce:
+    """Wraps the design evaluator; the first call on any worker kills that worker's process."""
+
+    fn: object
+    marker: str
+
+    @property
+    def accuracy_metric(self):
+        return self.fn.accuracy_metric
+
+    def __call__(self, chunk):
+        if not os.path.exists(self.marker):
+            Path(self.marker).write_text("killed once")
+            os._exit(1)  # the worker dies mid-evaluation
+        return self.fn(chunk)
+
+
+def test_local_cluster_equals_serial(serial, tmp_path):
+    with dask_backend(workers=2) as backend:
+        run_search(load_spec(None, SMALL), str(tmp_path), evaluator=backend, report=False)
+    for name in ("evaluations.csv", "pareto.csv"):
+        assert _csv(tmp_path, name) == _csv(serial, name)
+
+
+def test_killed_worker_costs_only_a_retry(serial, tmp_path):
+    marker = str(tmp_path / "killed")
+    out = tmp_path / "run"
+    with dask_backend(workers=2) as backend:
+        client = backend(None).client
+        factory = lambda fn: DaskEvaluator(_DiesOnce(fn, marker), client)  # noqa: E731
+        run_search(load_spec(None, SMALL), str(out), evaluator=factory, report=False)
+    assert os.path.exists(marker)  # a worker really died
+    for name in ("evaluations.csv", "pareto.csv"):
+        assert _csv(out, name) == _csv(serial, name)
+
+
+def test_backend_arguments_are_checked():
+    with pytest.raises(ConfigError, match="exactly one of workers"):
+        with dask_backend():
+            pass
+    with pytest.raises(ConfigError, match="--workers: 0"):
+        with dask_backend(workers=0):
+            pass
