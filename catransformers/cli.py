@@ -412,7 +412,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(f"catransformers: warning: {mode}: {r.run['message']}", file=sys.stderr)
     table = result.table
     if len(table):
-        cols = ["accuracy_target", "mode", "accuracy", "total_kg", "embodied_kg", "operational_kg", "latency_s", "energy_j", "area_mm2", *SEARCH_KEYS]
+        cols = ["accuracy_target", "mode", "accuracy", "total_kg", "embodied_kg", "operational_kg", "latency_s", "meets_latency_s", "energy_j", "area_mm2", *SEARCH_KEYS]
         rows = table.to_dict("records")
         print("\nChosen designs at matched accuracy (accuracy >= target, least of each mode's primary cost):")
         print(_table(rows, [c for c in cols if c in table.columns]))

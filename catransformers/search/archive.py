@@ -73,6 +73,7 @@ class Archive:
         self._index: dict[bytes, int] = {}
         self._chunks: list[dict[str, np.ndarray]] = []
         self._cat: dict[str, np.ndarray] | None = None
+        self._fg: tuple[np.ndarray, np.ndarray] | None = None
         self.front = np.empty((0, len(self.objectives)))
         self.cache_hits = 0
 
@@ -133,8 +134,17 @@ class Archive:
         if new_rows:
             self.add(self.evaluate_new(X[new_rows], generation))
         rows = np.fromiter((self._index[k] for k in keys), dtype=np.int64, count=len(keys))
-        cat = self.arrays()
-        return cat["F"][rows], cat["G"][rows]
+        F, G = self._objectives()
+        return F[rows], G[rows]
+
+    def _objectives(self) -> tuple[np.ndarray, np.ndarray]:
+        # only F and G are needed every generation; the full concatenation waits for the end
+        if self._fg is None:
+            self._fg = (
+                np.concatenate([c["F"] for c in self._chunks]) if self._chunks else np.empty((0, self.n_obj)),
+                np.concatenate([c["G"] for c in self._chunks]) if self._chunks else np.empty((0, self.n_constr)),
+            )
+        return self._fg
 
     def evaluate_new(self, X: np.ndarray, generation: int) -> dict[str, np.ndarray]:
         """Evaluate designs not seen before; returns the chunk of rows (not yet stored)."""
@@ -195,6 +205,7 @@ class Archive:
             self._index[k] = start + i
         self._chunks.append(chunk)
         self._cat = None
+        self._fg = None
         if chunk["feasible"].any():
             self.front = merge_front(self.front, chunk["F"][chunk["feasible"]])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -16,7 +15,6 @@ from .spec import SearchSpec
 
 __all__ = ["CompareResult", "run_compare", "compare_table", "accuracy_targets", "COMPARE_COLUMNS"]
 
-log = logging.getLogger(__name__)
 
 # What the table shows of each chosen design (hardware keys and pruning variables follow).
 COMPARE_COLUMNS = (
@@ -40,11 +38,15 @@ class CompareResult:
     out_dir: str | None
 
 
-def accuracy_targets(fronts: Mapping[str, Any], n: int = 3) -> list[float]:
+def accuracy_targets(fronts: Mapping[str, Any], n: int = 3, searched: Sequence[str] | None = None) -> list[float]:
     """`n` accuracy levels every mode's front reaches (between the highest front minimum and the
-    lowest front maximum), rounded down to 4 decimals; the union range when the fronts do not overlap."""
+    lowest front maximum), rounded down to 4 decimals; the union range when the fronts do not
+    overlap. `searched`: the modes whose accuracy varies (a fixed-model mode has one accuracy
+    and takes no part in choosing the levels)."""
     lows, highs = [], []
-    for frame in fronts.values():
+    for mode, frame in fronts.items():
+        if searched is not None and mode not in searched:
+            continue
         acc = frame["accuracy"].dropna() if "accuracy" in frame else []
         if len(acc):
             lows.append(float(acc.min()))
@@ -111,7 +113,8 @@ def run_compare(
         results[mode] = run_search(mode_spec, os.path.join(out_dir, mode), progress=cb, evaluator=evaluator, report=report)
     fronts = {m: r.pareto for m, r in results.items()}
     primaries = {m: get_mode(m).primary for m in modes}
-    targets = accuracy_targets(fronts, n_targets)
+    searched = [m for m in modes if "accuracy" in get_mode(m).objectives]
+    targets = accuracy_targets(fronts, n_targets, searched or None)
     table = compare_table(fronts, primaries, targets)
     os.makedirs(out_dir, exist_ok=True)
     atomic_write_text(os.path.join(out_dir, "compare.csv"), table.to_csv(index=False))
@@ -139,10 +142,7 @@ def for_mode(spec: SearchSpec, mode: str) -> SearchSpec:
     return spec_from_mapping(d)
 
 
-def write_compare_html(out_dir: str, mode_dirs: Mapping[str, str]) -> str | None:
-    try:
-        from ..viz import write_compare_report
-    except ImportError as exc:
-        log.warning("compare.html skipped: catransformers.viz is not available (%s)", exc)
-        return None
+def write_compare_html(out_dir: str, mode_dirs: Mapping[str, str]) -> str:
+    from ..viz import write_compare_report  # plotly, imported only here
+
     return write_compare_report(out_dir, dict(mode_dirs))

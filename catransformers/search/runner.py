@@ -27,6 +27,7 @@ __all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "
 log = logging.getLogger(__name__)
 
 STATUS = ("running", "complete", "no-feasible")
+STATUS_EVERY_S = 2.0  # how often a running search refreshes run.json (its checkpoint is per generation)
 
 EvaluatorArg = PopulationEvaluator | Callable[[DesignEvaluator], PopulationEvaluator] | None
 
@@ -281,6 +282,9 @@ def _run_generations(
             ckpt.clear()
         driver = _RandomDriver(archive, spec.population, spec.seed) if setup.method == "random" else _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.seed)
     ref_min = setup.reference_min
+    last_status = time.perf_counter()
+    if out_dir is not None:
+        _write_running(out_dir, setup, hv, generation)
     while generation < spec.generations and stopped is None:
         t0 = time.perf_counter()
         if not driver.step(generation + 1, timings):
@@ -304,6 +308,9 @@ def _run_generations(
                 "timings": {k: v for k, v in timings.items() if k != "prepare_s"},
             }
             ckpt.save(archive.chunks, state)
+            if time.perf_counter() - last_status > STATUS_EVERY_S:
+                _write_running(out_dir, setup, hv, generation)
+                last_status = time.perf_counter()
             timings["checkpoint_s"] += time.perf_counter() - t2
         if progress is not None:
             c = archive.counts()
@@ -342,6 +349,9 @@ class _PymooDriver:
         self.algorithm.evaluator.eval(self.problem, infills, algorithm=self.algorithm)
         t2 = time.perf_counter()
         self.algorithm.tell(infills=infills)
+        # the offspring are merged into the population by now and nothing reads them before
+        # the next ask: dropping them halves every checkpoint (resumed and uninterrupted alike)
+        self.algorithm.off = None
         timings["evaluate_s"] += t2 - t1
         timings["algorithm_s"] += (t1 - t0) + (time.perf_counter() - t2)
         return True
@@ -465,13 +475,31 @@ def _finish(
 
 
 def _write_report(out_dir: str) -> bool:
-    try:
-        from ..viz import write_report
-    except ImportError as exc:
-        log.warning("report.html skipped: catransformers.viz is not available (%s)", exc)
-        return False
+    from ..viz import write_report  # plotly, imported only here
+
     write_report(out_dir)
     return True
+
+
+def _write_running(out_dir: str, setup: SearchSetup, hv: list[float], generation: int) -> None:
+    """run.json while a run is under way (status "running"); the final one replaces it."""
+    atomic_write_json(
+        os.path.join(out_dir, "run.json"),
+        {
+            "mode": setup.mode.name,
+            "status": "running",
+            "method": setup.method,
+            "objectives": setup.objectives_json(),
+            "constraints": {c.name: setup.limits[c.name] for c in setup.constraints},
+            "reference_point": list(setup.reference_point),
+            "hypervolume": [float(h) for h in hv],
+            "generations_run": generation,
+            "spec": setup.spec.as_dict(),
+            "seed": setup.spec.seed,
+            "versions": _versions(),
+            "timings": {},
+        },
+    )
 
 
 def _message(setup: SearchSetup, table: Any, counts: dict[str, int]) -> str:

@@ -330,6 +330,7 @@ def test_resume_equals_uninterrupted(tmp_path, algorithm):
         run_search(spec, str(tmp_path / "cut"), report=False, progress=stop_after_two)
     assert (tmp_path / "cut" / "checkpoint" / "state.pkl").exists()
     assert not (tmp_path / "cut" / "evaluations.csv").exists()
+    assert json.loads((tmp_path / "cut" / "run.json").read_text())["status"] == "running"
     resumed = run_search(spec, str(tmp_path / "cut"), report=False, resume=True)
     assert resumed.run["generations_run"] == 5
     _same_outputs(tmp_path / "full", tmp_path / "cut")

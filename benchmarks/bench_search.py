@@ -1,0 +1,180 @@
+"""Search benchmarks: end-to-end time of the default search, GA vs random search, GA vs the exact front.
+
+    .venv/bin/python benchmarks/bench_search.py            # everything (~10 min on 2 cores)
+    .venv/bin/python benchmarks/bench_search.py --only e2e --repeats 3
+    .venv/bin/python benchmarks/bench_search.py --only random,exact --seeds 3
+
+Prints three tables:
+  1. the README command (`catransformers search --mode carbon --out DIR`: population 100,
+     100 generations, 10,000 designs) in a fresh process, with and without report.html: wall
+     and CPU seconds, and the run's own breakdown (run.json timings);
+  2. hypervolume of NSGA-II against random search with the same number of evaluations,
+     median over seeds, in the carbon mode's units (accuracy x kg, reference (0.15, 0.5));
+  3. the hypervolume the GA (and random search) reaches as a fraction of the exact front's,
+     on a model subspace enumerable with the full hardware grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CLI = [sys.executable, "-m", "catransformers"]
+
+# 7 vision depths x 7 text depths x 5 vision FFN widths x 2 text FFN widths = 490 models,
+# x 3,240 accelerators = 1,587,600 designs (under the 2e6 enumeration limit).
+EXACT_SUBSPACE = {
+    "space.vision_layers": [6, 12],
+    "space.text_layers": [6, 12],
+    "space.vision_ffn_blocks": [4, 8],
+    "space.text_ffn_blocks": {"choices": [4, 8]},
+    "space.vision_heads": 12,
+    "space.text_heads": 8,
+    "space.vision_emb_blocks": 8,
+    "space.text_emb_blocks": 8,
+}
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
+    def fmt(v):
+        if isinstance(v, float):
+            return f"{v:.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+        return str(v)
+
+    cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(columns)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))) for row in cells]
+    return "\n".join(out)
+
+
+def bench_e2e(repeats: int) -> None:
+    rows = []
+    for report in (True, False):
+        walls, cpus, timings = [], [], []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as tmp:
+                out = os.path.join(tmp, "carbon")
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                cmd = CLI + ["search", "--mode", "carbon", "--out", out, "--no-progress"] + ([] if report else ["--no-report"])
+                subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
+                walls.append(time.perf_counter() - t0)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+                with open(os.path.join(out, "run.json")) as fh:
+                    timings.append(json.load(fh)["timings"])
+        med = {k: statistics.median(t.get(k, 0.0) for t in timings) for k in timings[0]}
+        rows.append({
+            "outputs": "csv + json + report.html" if report else "csv + json (--no-report)",
+            "wall_s": statistics.median(walls),
+            "cpu_s": statistics.median(cpus),
+            "evaluate_s": med.get("evaluate_s", 0.0),
+            "pymoo+hv_s": med.get("algorithm_s", 0.0),
+            "checkpoint_s": med.get("checkpoint_s", 0.0),
+            "csv_s": med.get("write_csv_s", 0.0),
+            "report_s": med.get("report_s", 0.0),
+            "prepare_s": med.get("prepare_s", 0.0),
+        })
+    load = os.getloadavg()[0]
+    print(f"\n1. `catransformers search --mode carbon` end to end (population 100 x 100 generations = 10,000 designs), "
+          f"median of {repeats}, fresh process each; {os.cpu_count()} CPUs, load average {load:.1f}")
+    print(table(rows, list(rows[0])))
+    print("wall_s includes interpreter start-up and imports; the *_s columns are the run's own breakdown (run.json timings).")
+
+
+def _run(overrides: dict, out: str | None = None):
+    from catransformers.search import load_spec, run_search
+
+    return run_search(load_spec(overrides=overrides), out, report=False)
+
+
+def bench_random(seeds: int) -> None:
+    rows = []
+    per = {"nsga2": [], "random": []}
+    for seed in range(seeds):
+        for algo in ("nsga2", "random"):
+            t0 = time.perf_counter()
+            r = _run({"search.seed": seed, "search.algorithm": algo})
+            hv = r.hypervolume
+            per[algo].append(hv)
+            rows.append({"algorithm": algo, "seed": seed, "hv@10": hv[9], "hv@25": hv[24], "hv@50": hv[49], "hv@100": hv[-1],
+                         "pareto": r.run["counts"]["pareto"], "feasible": r.run["counts"]["feasible"], "time_s": time.perf_counter() - t0})
+    print(f"\n2. carbon mode, NSGA-II vs random search, same evaluations (population 100; hv@g = hypervolume after g generations, "
+          f"g x 100 designs), reference point (accuracy 0.15, 0.5 kg), units accuracy x kg")
+    print(table(rows, list(rows[0])))
+    med = {a: [statistics.median(h[i] for h in per[a]) for i in (9, 24, 49, 99)] for a in per}
+    summary = [{"after": f"{g} gens ({g * 100:,} designs)", "nsga2": med["nsga2"][j], "random": med["random"][j], "ratio": med["nsga2"][j] / med["random"][j]}
+               for j, g in enumerate((10, 25, 50, 100))]
+    print(f"median over {seeds} seeds:")
+    print(table(summary, ["after", "nsga2", "random", "ratio"]))
+    best = max(max(h[-1] for h in per[a]) for a in per)
+    print(f"gap to the best hypervolume any run found ({best:.6g}), median: nsga2 {1 - statistics.median(h[-1] for h in per['nsga2']) / best:.2%}, "
+          f"random {1 - statistics.median(h[-1] for h in per['random']) / best:.2%}")
+    # how many designs random search needs to match the GA at 10,000
+    target = med["nsga2"][3]
+    reached = [next((i + 1 for i, v in enumerate(h) if v >= target), None) for h in per["random"]]
+    print(f"random search reaching the GA's median final hypervolume {target:.5g} within 10,000 designs: "
+          f"{sum(r is not None for r in reached)} of {seeds} seeds")
+
+
+def _front_keys(result) -> set[tuple]:
+    cols = list(result.setup.space.columns)
+    return set(map(tuple, result.pareto[cols].to_numpy().tolist()))
+
+
+def bench_exact(seeds: int) -> None:
+    from catransformers.search import load_spec, prepare
+
+    size = prepare(load_spec(overrides=EXACT_SUBSPACE)).space.size
+    t0 = time.perf_counter()
+    exact = _run({**EXACT_SUBSPACE, "exhaustive.enabled": True})
+    t_exact = time.perf_counter() - t0
+    hv_exact = exact.hypervolume[0]
+    exact_front = _front_keys(exact)
+    rows = []
+    for pop, gens in ((50, 20), (100, 20), (100, 50), (100, 100)):
+        for algo in ("nsga2", "random"):
+            fr, recall = [], []
+            for seed in range(seeds):
+                r = _run({**EXACT_SUBSPACE, "search.population": pop, "search.generations": gens, "search.seed": seed, "search.algorithm": algo})
+                fr.append(r.hypervolume[-1] / hv_exact)
+                recall.append(len(_front_keys(r) & exact_front) / len(exact_front))
+            rows.append({"algorithm": algo, "population": pop, "generations": gens, "designs": pop * gens,
+                         "share_of_space": pop * gens / size, "hv_fraction": statistics.median(fr), "hv_gap": 1 - statistics.median(fr),
+                         "worst_seed_gap": 1 - min(fr), "exact_front_found": statistics.median(recall)})
+    print(f"\n3. carbon mode on an enumerable subspace: 490 models (vision 6-12 layers x text 6-12 layers x vision FFN 4-8 blocks "
+          f"x text FFN 4/8 blocks) x 3,240 accelerators = {size:,} designs; exact front by enumeration in {t_exact:.0f} s: "
+          f"{exact.run['counts']['pareto']} designs, hypervolume {hv_exact:.6g}. hv_fraction = GA (or random) hypervolume / exact; "
+          f"hv_gap = 1 - hv_fraction; exact_front_found = share of the exact Pareto designs the run evaluated and kept; medians over {seeds} seeds")
+    print(table(rows, list(rows[0])))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="e2e,random,exact", help="comma-separated: e2e, random, exact")
+    parser.add_argument("--repeats", type=int, default=3, help="end-to-end repeats (median)")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds for the hypervolume comparisons (median)")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    parts = {p.strip() for p in args.only.split(",")}
+    if "e2e" in parts:
+        bench_e2e(args.repeats)
+    if "random" in parts:
+        bench_random(args.seeds)
+    if "exact" in parts:
+        bench_exact(args.seeds)
+
+
+if __name__ == "__main__":
+    main()
