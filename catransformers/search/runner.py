@@ -233,6 +233,9 @@ def run_search(
     if setup.method == "exhaustive":
         from .enumerate import enumerate_space
 
+        if out_dir is not None:
+            Checkpoint(out_dir).clear()  # an enumeration is not resumable; drop a stale GA state
+
         counts, hv, label, stopped = enumerate_space(setup, archive, progress=progress, t_start=t_start, timings=timings)
         generations_run = 1
     else:
@@ -507,9 +510,13 @@ def _message(setup: SearchSetup, table: Any, counts: dict[str, int]) -> str:
     if counts["feasible"]:
         return f"{counts['feasible']:,} of {n:,} designs feasible"
     parts = []
+    n_evaluated = counts["evaluated"]
     for c in setup.constraints:
         met = int(table[f"meets_{c.name}"].sum()) if f"meets_{c.name}" in table else 0
-        parts.append(f"{c.name} <= {setup.limits[c.name]:g}: {met:,} met")
+        limit = setup.limits[c.name]
+        shown = f"{limit:,.0f}" if abs(limit) >= 1e4 else f"{limit:g}"
+        of = f"{n:,}" if c.hardware_only else f"{n_evaluated:,} evaluated"
+        parts.append(f"{c.name} <= {shown}: {met:,} of {of} met")
     if counts["failed"]:
         parts.append(f"{counts['failed']:,} evaluations failed")
     return f"no feasible design: none of {n:,} designs meets every constraint ({'; '.join(parts)})"

@@ -378,7 +378,8 @@ def test_no_feasible_design_is_reported_and_still_written(tmp_path):
     spec = load_spec(overrides={"search.population": 8, "search.generations": 2, "constraints.latency_s": 1e-6})
     result = run_search(spec, str(tmp_path), report=False)
     assert result.status == "no-feasible"
-    assert result.run["message"].startswith("no feasible design: none of 16 designs meets every constraint (latency_s <= 1e-06: 0 met")
+    assert result.run["message"].startswith("no feasible design: none of 16 designs meets every constraint (latency_s <= 1e-06: 0 of ")
+    assert "area_um2 <= 31,990,347: " in result.run["message"]
     ev = pd.read_csv(tmp_path / "evaluations.csv")
     assert len(ev) == 16 and not ev["feasible"].any()
     assert len(pd.read_csv(tmp_path / "pareto.csv")) == 0
@@ -389,7 +390,7 @@ def test_everything_over_the_tops_limit_is_never_evaluated():
     fake = CountingFake()
     result = run_search(load_spec(overrides={"search.population": 8, "search.generations": 2, "constraints.tops": 0.01}), None, evaluator=fake, report=False)
     assert fake.seen == [] and result.status == "no-feasible"
-    assert "tops <= 0.01: 0 met" in result.run["message"]
+    assert "tops <= 0.01: 0 of 16 met" in result.run["message"] and "latency_s <= 0.05: 0 of 0 evaluated met" in result.run["message"]
 
 
 # ------------------------------------------------------------------------- exhaustive and GA quality
