@@ -378,6 +378,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     bar = _ProgressBar(_progress_enabled(args), spec.mode)
     try:
         result = run_search(spec, out_dir, resume=args.resume, progress=bar, report=not args.no_report)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"catransformers: interrupted; {out_dir} keeps the last generation's checkpoint: add --resume to continue", file=sys.stderr)
+        return 130
     finally:
         bar.close()
     print(_search_summary(result, out_dir))

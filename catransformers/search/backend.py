@@ -61,27 +61,12 @@ class DesignEvaluator:
     def __call__(self, designs: Designs) -> Metrics:
         from ..evaluate import evaluate
 
-        accuracy = _BatchShapes(self.accuracy) if hasattr(self.accuracy, "estimate") else self.accuracy
-        ev = evaluate(self.space.models(designs), self.space.hardware(designs), scenario=self.scenario, accuracy=accuracy, profile=self.profile)
+        ev = evaluate(self.space.models(designs), self.space.hardware(designs), scenario=self.scenario, accuracy=self.accuracy, profile=self.profile)
         if self.accuracy_metric is None:
             self.accuracy_metric = ev.accuracy_metric
         metrics = ev.metrics()
         n = len(next(iter(designs.values())))
         return {k: np.array(np.broadcast_to(np.asarray(metrics[k], dtype=np.float64), (n,))) if k in metrics else np.full(n, np.nan) for k in EVALUATED_KEYS}
-
-
-@dataclass(eq=False)
-class _BatchShapes:
-    """Hands an estimator the eight per-tower arrays of a ModelBatch as a mapping (the form
-    every estimator accepts), rather than the batch object itself."""
-
-    estimator: Any
-
-    def estimate(self, models: Any) -> Any:
-        if hasattr(models, "arrays") and {"vision", "text"} <= set(models.arrays):
-            shapes = {f"{t}_{d}": getattr(models.arrays[t], d) for t in ("vision", "text") for d in ("layers", "heads", "ffn", "width")}
-            return self.estimator.estimate(shapes)
-        return self.estimator.estimate(models)
 
 
 @dataclass(eq=False)
