@@ -226,42 +226,47 @@ def _fmt(value: Any) -> str:
 
 
 def hover_text(frame: pd.DataFrame, axes: Sequence[Axis] = ()) -> list[str]:
-    """One hover string per row: id, the plotted values with units, feasibility, then every parameter."""
+    """One hover string per row: id, the plotted values with units, feasibility, then every parameter.
+
+    Built column by column (one pass over each column's values), not row by row: a search
+    folder holds ten thousand rows and more."""
+    n = len(frame)
+    if n == 0:
+        return []
     params = parameter_columns(frame)
     shown = [a for a in axes if a.name in frame.columns]
     for name in ("total_kg", "latency_s", "energy_j", "area_mm2", "tops", "accuracy"):
         if name in frame.columns and all(a.name != name for a in shown):
             shown.append(axis(name))
-    texts = []
-    for _, row in frame.iterrows():
-        head = []
-        if "id" in row.index:
-            head.append(f"design {_fmt(row['id'])}")
-        if "model" in row.index:
-            head.append(str(row["model"]))
-        if "generation" in row.index:
-            head.append(f"generation {_fmt(row['generation'])}")
-        lines = [" · ".join(head)] if head else []
-        for a in shown:
-            v = row[a.name]
-            val = "n/a" if pd.isna(v) else f"{float(v) * a.scale:.4g}"
-            unit = f" {a.unit}" if a.unit and a.unit != "fraction" and val != "n/a" else ""
-            lines.append(f"{_DISPLAY.get(a.name, (a.name,))[0]}: {val}{unit}")
-        if "feasible" in row.index:
-            lines.append("feasible" if bool(row["feasible"]) else "infeasible: " + _broken(row))
-        hw = [f"{k}={_fmt(row[k])}" for k in params if k in HARDWARE_KEYS]
-        other = [f"{k}={_fmt(row[k])}" for k in params if k not in HARDWARE_KEYS]
-        if hw:
-            lines.append("hardware: " + " ".join(hw))
-        for i in range(0, len(other), 4):
-            lines.append(("model: " if i == 0 else "") + " ".join(other[i : i + 4]))
-        texts.append("<br>".join(lines))
-    return texts
-
-
-def _broken(row: pd.Series) -> str:
-    names = [c[len("meets_") :] for c in row.index if c.startswith("meets_") and not bool(row[c])]
-    return ", ".join(f"{n} over limit" for n in names) or "breaks a limit"
+    cols = {c: frame[c].to_numpy() for c in frame.columns}
+    lines: list[list[str]] = []  # one list per line of the hover, each of n strings
+    head_parts = []
+    if "id" in cols:
+        head_parts.append([f"design {_fmt(v)}" for v in cols["id"]])
+    if "model" in cols:
+        head_parts.append([str(v) for v in cols["model"]])
+    if "generation" in cols:
+        head_parts.append([f"generation {_fmt(v)}" for v in cols["generation"]])
+    if head_parts:
+        lines.append([" · ".join(parts) for parts in zip(*head_parts)])
+    for a in shown:
+        label = _DISPLAY.get(a.name, (a.name,))[0]
+        unit = f" {a.unit}" if a.unit and a.unit != "fraction" else ""
+        values = pd.to_numeric(frame[a.name], errors="coerce").to_numpy(dtype=float) * a.scale
+        lines.append([f"{label}: n/a" if np.isnan(v) else f"{label}: {v:.4g}{unit}" for v in values])
+    if "feasible" in cols:
+        meets = [c for c in frame.columns if c.startswith("meets_")]
+        broken = [", ".join(f"{c[len('meets_'):]} over limit" for c in meets if not bool(cols[c][i])) or "breaks a limit" for i in range(n)]
+        lines.append(["feasible" if bool(ok) else "infeasible: " + b for ok, b in zip(cols["feasible"], broken)])
+    hw = [k for k in params if k in HARDWARE_KEYS]
+    other = [k for k in params if k not in HARDWARE_KEYS]
+    if hw:
+        lines.append(["hardware: " + " ".join(parts) for parts in zip(*([f"{k}={_fmt(v)}" for v in cols[k]] for k in hw))])
+    for i in range(0, len(other), 4):
+        group = other[i : i + 4]
+        prefix = "model: " if i == 0 else ""
+        lines.append([prefix + " ".join(parts) for parts in zip(*([f"{k}={_fmt(v)}" for v in cols[k]] for k in group))])
+    return ["<br>".join(parts) for parts in zip(*lines)]
 
 
 def usable(frame: pd.DataFrame, axes: Sequence[Axis]) -> pd.Series:
