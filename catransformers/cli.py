@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from . import __version__
 from .errors import CATransformersError
@@ -291,6 +292,12 @@ def _spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
         flags["search.objectives"] = names
     if getattr(args, "exhaustive", False):
         flags["exhaustive.enabled"] = True
+    if getattr(args, "data", None):
+        # Measured accuracy on the user's data: a captions CSV (retrieval) or an image folder (zero-shot).
+        key = "zeroshot_folder" if os.path.isdir(args.data) else "retrieval_csv"
+        flags[f"accuracy.options.{key}"] = args.data
+        if args.accuracy is None:
+            flags["accuracy.estimator"] = "openclip"
     out.update({k: v for k, v in flags.items() if v is not None})
     return out
 
@@ -370,6 +377,18 @@ def _search_summary(result: Any, out_dir: str) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _backend(args: argparse.Namespace) -> Iterator[Any]:
+    """Serial evaluation, or a Dask cluster with --workers N / --scheduler ADDRESS."""
+    if args.workers is None and args.scheduler is None:
+        yield None
+        return
+    from .search.distributed import dask_backend
+
+    with dask_backend(workers=args.workers, scheduler=args.scheduler) as backend:
+        yield backend
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from .search import load_spec, run_search
 
@@ -377,7 +396,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     out_dir = args.out or os.path.join("results", spec.mode)
     bar = _ProgressBar(_progress_enabled(args), spec.mode)
     try:
-        result = run_search(spec, out_dir, resume=args.resume, progress=bar, report=not args.no_report)
+        with _backend(args) as backend:
+            result = run_search(spec, out_dir, resume=args.resume, progress=bar, report=not args.no_report, evaluator=backend)
     except KeyboardInterrupt:
         bar.close()
         print(f"catransformers: interrupted; {out_dir} keeps the last generation's checkpoint: add --resume to continue", file=sys.stderr)
@@ -406,7 +426,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         bar(p, name=mode)
 
     try:
-        result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report)
+        with _backend(args) as backend:
+            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report, evaluator=backend)
     finally:
         bar.close()
     for mode, r in result.results.items():
@@ -431,6 +452,12 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from .errors import ConfigError
 
     folder = args.dir
+    if folder.endswith(".csv"):
+        from .viz import render
+
+        for path in render(folder):
+            print(path)
+        return 0
     compare_json = os.path.join(folder, "compare.json")
     if os.path.exists(compare_json):
         from .viz import write_compare_report, write_report
@@ -467,6 +494,10 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress bar on stderr (default: when stderr is a terminal)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.add_argument("--data", metavar="CSV|DIR", help="measure accuracy on real data (openclip estimator): an image-caption CSV or an ImageFolder; more options with --set accuracy.options.KEY=VALUE")
+    dist = p.add_mutually_exclusive_group()
+    dist.add_argument("--workers", type=int, metavar="N", help="evaluate populations on a local Dask cluster of N worker processes (distributed extra)")
+    dist.add_argument("--scheduler", metavar="ADDRESS", help="evaluate populations on an existing Dask cluster (e.g. tcp://host:8786)")
 
 
 def _add_search_parsers(sub: Any) -> None:
@@ -485,9 +516,124 @@ def _add_search_parsers(sub: Any) -> None:
     _add_search_args(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("plot", help="re-render report.html (and compare.html) of a results folder")
-    p.add_argument("dir", metavar="DIR", help="a folder written by search or compare")
+    p = sub.add_parser("plot", help="re-render report.html (and compare.html) of a results folder, or plot a sweep CSV")
+    p.add_argument("dir", metavar="DIR|SWEEP.csv", help="a folder written by search or compare, or a CSV written by sweep")
     p.set_defaults(func=cmd_plot)
+
+
+# ----------------------------------------------------------------------------- real models (clip extra)
+
+
+def _load_real(args: argparse.Namespace):
+    """The OpenCLIP model a prune/measure command works on: a pruned folder, or a model by name."""
+    from . import real
+
+    if getattr(args, "pruned", None):
+        return real.load_pruned(args.pruned, device="cpu")
+    return real.load_openclip(args.openclip_model, args.pretrained, checkpoint=args.checkpoint, config=args.openclip_config)
+
+
+def _real_data(args: argparse.Namespace, clip: Any) -> tuple[Any, Any]:
+    from . import real
+
+    retrieval = real.load_retrieval_csv(args.data, image_root=args.image_root) if args.data else None
+    zeroshot = (
+        real.load_image_folder(args.zeroshot_folder, classnames=args.classnames, templates=args.templates)
+        if args.zeroshot_folder
+        else None
+    )
+    return retrieval, zeroshot
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from . import real
+    from .workloads import count_params
+    from .workloads import prune as prune_dims
+
+    clip = _load_real(args)
+    target = prune_dims(clip.base, _pairs(args.prune or "", "--prune"), name=args.name)
+    evaluator = None
+    if args.importance == "ablation":
+        retrieval, zeroshot = _real_data(args, clip)
+        if retrieval is None and zeroshot is None:
+            raise CATransformersError("--importance ablation: needs data; give --data CSV and/or --zeroshot-folder DIR")
+        evaluator = real.Evaluator(clip, retrieval=retrieval, zeroshot=zeroshot, device=args.device)
+    importance = real.compute_importance(clip, args.importance, evaluator=evaluator, cache_dir=args.cache_dir)
+    pruned = real.prune_model(clip, target, importance, name=args.name)
+    folder = real.save_pruned(pruned, args.out, require_openclip=args.require_openclip)
+    params = int(count_params(pruned.config)["total"][0])
+    print(f"pruned {clip.openclip_name} to {target.name}: {params / 1e6:.2f} M parameters ({args.importance} importance); wrote {folder}")
+    return 0
+
+
+def cmd_measure(args: argparse.Namespace) -> int:
+    from . import real
+
+    clip = _load_real(args)
+    if args.prune:
+        from .workloads import prune as prune_dims
+
+        target = prune_dims(clip.base, _pairs(args.prune, "--prune"))
+        clip = real.prune_model(clip, target, real.compute_importance(clip, "l2"))
+    retrieval, zeroshot = _real_data(args, clip)
+    if retrieval is None and zeroshot is None:
+        raise CATransformersError("measure: no data; give --data CSV (image-text retrieval) and/or --zeroshot-folder DIR")
+    result: dict[str, Any] = {"model": clip.config.name, "openclip_model": clip.openclip_name, "weights": clip.weights_id}
+    if args.finetune:
+        settings = real.FinetuneSettings(epochs_cap=args.epochs_cap, max_steps=args.max_steps)
+        epochs = real.finetune_epochs(clip.base, clip.config, settings.epochs_cap)
+        real.finetune(clip, real.load_retrieval_csv(args.finetune, image_root=args.image_root), epochs=epochs, settings=settings, device=args.device, precision=args.precision)
+        result["finetune_epochs"] = epochs
+    metrics = real.Evaluator(clip, retrieval=retrieval, zeroshot=zeroshot, device=args.device, precision=args.precision).evaluate(clip)
+    result.update({k: float(v) for k, v in metrics.items()})
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key:<22}{_fmt(value)}")
+        print("(measured on your data; fractions in [0, 1])")
+    return 0
+
+
+def _add_real_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--openclip-model", default="ViT-B-16", metavar="NAME", help="OpenCLIP architecture (default ViT-B-16)")
+    p.add_argument("--pretrained", metavar="TAG", help="OpenCLIP pretrained tag, e.g. datacomp_xl_s13b_b90k (downloads the weights)")
+    p.add_argument("--checkpoint", metavar="FILE", help="local state dict for the architecture instead of --pretrained")
+    p.add_argument("--openclip-config", metavar="FILE.json", help="OpenCLIP model config replacing the named one")
+
+
+def _add_real_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="CSV", help="image-text pairs (OpenCLIP CSV: filepath, title) for retrieval")
+    p.add_argument("--image-root", metavar="DIR", help="folder the CSV's image paths are relative to")
+    p.add_argument("--zeroshot-folder", metavar="DIR", help="ImageFolder (one sub-folder per class) for zero-shot classification")
+    p.add_argument("--classnames", metavar="FILE", help="class names, one per line (default: the folder names)")
+    p.add_argument("--templates", metavar="FILE", help="prompt templates with {} (default: OpenAI's)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, or auto (default)")
+
+
+def _add_real_parsers(sub: Any) -> None:
+    p = sub.add_parser("prune", help="prune real OpenCLIP weights to a design and save them (clip extra)")
+    _add_real_source(p)
+    p.add_argument("--prune", metavar="KEY=VALUE,...", required=True, help="the design: text_layers, text_heads, text_ffn_blocks, text_emb_blocks and vision_*")
+    p.add_argument("--importance", choices=("l2", "ablation"), default="l2", help="rank heads and FFN blocks by weight norm (default, no data) or by ablation on --data")
+    p.add_argument("--cache-dir", default=".catransformers-cache/importance", help="where ablation rankings are cached")
+    p.add_argument("--name", help="name of the pruned model")
+    p.add_argument("--require-openclip", action="store_true", help="fail unless OpenCLIP's own config can express the pruned shape")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the checkpoint and configs")
+    _add_real_data(p)
+    p.set_defaults(func=cmd_prune)
+
+    p = sub.add_parser("measure", help="measure a real (pruned) OpenCLIP model on your data (clip extra)")
+    p.add_argument("--pruned", metavar="DIR", help="a folder written by `catransformers prune`")
+    _add_real_source(p)
+    p.add_argument("--prune", metavar="KEY=VALUE,...", help="prune by weight norm before measuring")
+    _add_real_data(p)
+    p.add_argument("--finetune", metavar="CSV", help="short contrastive fine-tune on these pairs first (epochs = min(cap, MACs ratio))")
+    p.add_argument("--epochs-cap", type=float, default=10.0, help="most fine-tune epochs (default 10)")
+    p.add_argument("--max-steps", type=int, help="most fine-tune optimiser steps")
+    p.add_argument("--precision", choices=("fp32", "amp"), default="fp32")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_measure)
 
 
 # ----------------------------------------------------------------------------- parser
@@ -532,6 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data)
 
     _add_search_parsers(sub)
+    _add_real_parsers(sub)
     return parser
 
 

@@ -89,16 +89,16 @@ class SearchResult:
         return self.run["hypervolume"]
 
 
-def _resolve_accuracy(name: str, base: Any) -> Any:
+def _resolve_accuracy(name: str, base: Any, options: Mapping[str, Any] | None = None) -> Any:
     if name == "none":
         return None
-    if name == "default":
+    if name == "default" and not options:
         from ..evaluate import default_accuracy_estimator
 
         return default_accuracy_estimator(base)
     from ..accuracy import get_estimator
 
-    return get_estimator(name)
+    return get_estimator("clip-scaling" if name == "default" else name, **dict(options or {}))
 
 
 def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSetup:
@@ -120,7 +120,7 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
     scenario = load_scenario(spec.scenario)
     if spec.scenario_overrides:
         scenario = scenario.with_overrides(dict(spec.scenario_overrides))
-    accuracy = _resolve_accuracy(spec.accuracy, space.base) if need_accuracy_estimator else spec.accuracy
+    accuracy = _resolve_accuracy(spec.accuracy, space.base, spec.accuracy_options) if need_accuracy_estimator else spec.accuracy
     if accuracy is not None and getattr(accuracy, "name", None) == "clip-scaling" and space.base.family != "clip":
         if any(o.name == "accuracy" for o in objectives):
             raise ConfigError(

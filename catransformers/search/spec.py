@@ -21,7 +21,7 @@ _EXHAUSTIVE = ("auto", True, False)
 
 # Tables whose keys are checked later against their own domain (pruning variables, hardware
 # fields, scenario fields, objective names), not against the defaults.
-_OPEN = {("model", "fixed"), ("space",), ("hardware", "axes"), ("hardware", "fixed"), ("scenario",), ("search", "reference_point")}
+_OPEN = {("model", "fixed"), ("space",), ("hardware", "axes"), ("hardware", "fixed"), ("scenario",), ("search", "reference_point"), ("accuracy", "options")}
 
 
 @functools.cache
@@ -49,6 +49,7 @@ class SearchSpec:
     scenario: str
     scenario_overrides: Mapping[str, Any]
     accuracy: str
+    accuracy_options: Mapping[str, Any]
     mode: str
     objectives: tuple[str, ...]
     constraints: tuple[str, ...]
@@ -70,7 +71,7 @@ class SearchSpec:
             "hardware": {"grid": self.grid, "axes": {k: list(v) for k, v in self.axes.items()}, "fixed": dict(self.hardware_fixed), "profile": self.profile},
             "constraints": dict(self.limits),
             "scenario": {"name": self.scenario, **_plain(self.scenario_overrides)},
-            "accuracy": {"estimator": self.accuracy},
+            "accuracy": {"estimator": self.accuracy, "options": _plain(self.accuracy_options)},
             "search": {
                 "mode": self.mode,
                 "objectives": list(self.objectives),
@@ -275,6 +276,7 @@ def _validate(t: dict[str, Any]) -> SearchSpec:
         scenario=scenario_name,
         scenario_overrides=_freeze(scenario),
         accuracy=_str("accuracy.estimator", t["accuracy"]["estimator"]),
+        accuracy_options=_freeze(t["accuracy"]["options"]),
         mode=mode,
         objectives=objectives,
         constraints=constraints,
