@@ -27,7 +27,7 @@ def setup(tmp_path_factory):
 def test_prune_then_measure(setup, capsys):
     root, cfg, folder, csv = setup
     out = root / "pruned"
-    code = main(["prune", "--openclip-model", "tiny", "--openclip-config", cfg, "--prune", "text_ffn_blocks=5,vision_heads=1", "--out", str(out)])
+    code = main(["prune", "--openclip-model", "tiny", "--openclip-config", cfg, "--prune", "text_ffn_blocks=5,vision_heads=1", "--out", str(out), "--cache-dir", str(root / "cache")])
     assert code == 0
     assert "pruned tiny" in capsys.readouterr().out
     code = main(["measure", "--pruned", str(out), "--data", csv, "--zeroshot-folder", folder, "--device", "cpu", "--format", "json"])
