@@ -7,27 +7,13 @@ from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from ..evaluate import METRIC_KEYS
 from .space import DesignSpace
 
 __all__ = ["PopulationEvaluator", "DesignEvaluator", "SerialEvaluator", "split_designs", "concat_metrics", "EVALUATED_KEYS"]
 
-# Every metric a search records (catransformers.evaluate.METRIC_KEYS, in that order).
-EVALUATED_KEYS: tuple[str, ...] = (
-    "latency_s",
-    "energy_j",
-    "area_um2",
-    "area_mm2",
-    "tops",
-    "macs",
-    "params",
-    "embodied_kg",
-    "embodied_logic_kg",
-    "embodied_dram_kg",
-    "operational_kg",
-    "total_kg",
-    "energy_lifetime_kwh",
-    "accuracy",
-)
+# Every metric a search records, in the pipeline's order.
+EVALUATED_KEYS: tuple[str, ...] = METRIC_KEYS
 
 Designs = Mapping[str, np.ndarray]
 Metrics = dict[str, np.ndarray]

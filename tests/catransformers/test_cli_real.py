@@ -9,14 +9,11 @@ pytest.importorskip("open_clip")
 from catransformers.cli import main  # noqa: E402
 from catransformers.real import TINY_OPENCLIP_CONFIG, write_synthetic_data  # noqa: E402
 
-pytestmark = pytest.mark.clip
+pytestmark = [pytest.mark.clip, pytest.mark.usefixtures("one_torch_thread")]
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    import torch
-
-    torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("real")
     cfg = root / "tiny.json"
     cfg.write_text(json.dumps(TINY_OPENCLIP_CONFIG))

@@ -25,17 +25,7 @@ from catransformers.real import (  # noqa: E402
 )
 from catransformers.workloads import count_macs  # noqa: E402
 
-pytestmark = pytest.mark.clip
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Tiny models gain nothing from threads, and OpenMP spin-waiting on a busy 2-core machine
-    # made these tests ~8x slower; restore the setting afterwards.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.clip, pytest.mark.usefixtures("one_torch_thread")]
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,7 @@ from catransformers.real import compare_with_lowering, lowered_gemms, prune_mode
 from catransformers.real.trace import GemmRecorder  # noqa: E402
 from catransformers.workloads import count_macs  # noqa: E402
 
-pytestmark = pytest.mark.clip
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.clip, pytest.mark.usefixtures("one_torch_thread")]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,14 @@
+"""Shared fixtures of the catransformers tests."""
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and OpenMP spin-waiting on a busy 2-core machine
+    made the real-model tests ~8x slower; one thread per module, the setting restored after."""
+    torch = pytest.importorskip("torch")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
