@@ -18,6 +18,8 @@ from .workload import VECTOR_KINDS
 
 __all__ = [
     "Profile",
+    "SramEnergyTable",
+    "SRAM_MEMORIES",
     "VectorKindCost",
     "AccessEnergies",
     "PROFILE_FILES",
@@ -33,12 +35,14 @@ __all__ = [
 # Named profiles shipped in hw_models/data (a path to a TOML file of the same layout also works).
 PROFILE_FILES: dict[str, str] = {"reference": "profile_reference_22nm.toml"}
 
+# The SRAM kinds with an energy table in a profile ([energy.sram.<kind>]).
+SRAM_MEMORIES: tuple[str, ...] = ("l2", "glb")
+
 # The energy components a CostReport breaks the total into, in report order.
 ENERGY_COMPONENTS: tuple[str, ...] = ("mac", "register", "l2", "glb", "dram", "vector", "leakage")
 
 PJ_PER_J = 1e12  # picojoules per joule
 MW_PER_W = 1e3  # milliwatts per watt
-BITS_PER_BYTE = 8
 BYTES_PER_KIB = 1024
 
 # Layout of a profile file: section -> allowed keys (every entry is {value, unit, source}).
@@ -50,11 +54,11 @@ _LAYOUT: dict[str, tuple[str, ...]] = {
     "area.glb_sram": ("capacity_kib", "area_um2"),
     "energy.mac": ("anchor_pj", "anchor_bits", "reference_tc_pj"),
     "energy.register": ("anchor_pj_per_entry", "anchor_bits", "entries", "accesses_per_mac"),
-    "energy.sram": ("anchor_pj", "anchor_bits", "anchor_entries", "capacity_exponent"),
     "energy.dram": ("pj_per_bit",),
     "energy.lut": ("pj_per_read",),
     "vector": ("softmax_fixed_cycles", "softmax_passes", "softmax_l2_reads", "softmax_lut_reads"),
 }
+_SRAM_KEYS: tuple[str, ...] = ("capacity_kib", "port_bytes", "read_pj_per_word", "write_pj_per_word", "write_share")
 _PRIMITIVE_KEYS: tuple[str, ...] = ("passes", "inputs", "l2_reads", "lut_reads")
 _COMPOSITE_KEYS: tuple[str, ...] = ("steps",)
 
@@ -67,6 +71,18 @@ class VectorKindCost:
     inputs: int  # operand tensors read (sizes the working set)
     l2_reads: int  # L2 reads per output element
     lut_reads: int  # LUT reads per output element
+
+
+@dataclass(frozen=True, eq=False)
+class SramEnergyTable:
+    """Per-word energies of one SRAM kind over capacity (CACTI, at one port width), pJ per word."""
+
+    capacity_kib: np.ndarray
+    port_bytes: int  # the port width the energies were measured at (recorded)
+    read_pj: np.ndarray
+    write_pj: np.ndarray
+    write_share: float  # fraction of the words moved that are writes
+    charged_pj: np.ndarray  # (1 - write_share) * read + write_share * write: what a word moved costs
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,9 +105,7 @@ class Profile:
     mac_pj: float
     register_pj: float
     register_accesses_per_mac: float
-    sram_anchor_pj_per_bit: float  # at the profile's node
-    sram_anchor_bits: float  # capacity of the anchor array, bits
-    sram_capacity_exponent: float
+    sram: Mapping[str, SramEnergyTable]  # "l2", "glb": per-word energy tables (SRAM_MEMORIES)
     dram_pj_per_word: float
     lut_pj: float
     reference_tc_mac_pj: float  # recorded, not used
@@ -151,14 +165,15 @@ def _positive(section: str, key: str, value: Any) -> float:
     return float(value)
 
 
-def _table(section: str, data: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _table(section: str, data: Mapping[str, Any], value_key: str = "area_um2") -> tuple[np.ndarray, np.ndarray]:
+    """A capacity table: capacity_kib and the value list under `value_key`, both checked."""
     cap = np.asarray(_entry(data, section, "capacity_kib"), dtype=np.float64)
-    area = np.asarray(_entry(data, section, "area_um2"), dtype=np.float64)
-    if cap.ndim != 1 or cap.shape != area.shape or len(cap) < 2:
-        raise HardwareError(f"profile {section}: capacity_kib and area_um2 must be lists of equal length >= 2")
-    if np.any(cap <= 0) or np.any(area <= 0) or np.any(np.diff(cap) <= 0):
+    values = np.asarray(_entry(data, section, value_key), dtype=np.float64)
+    if cap.ndim != 1 or cap.shape != values.shape or len(cap) < 2:
+        raise HardwareError(f"profile {section}: capacity_kib and {value_key} must be lists of equal length >= 2")
+    if np.any(cap <= 0) or np.any(values <= 0) or np.any(np.diff(cap) <= 0):
         raise HardwareError(f"profile {section}: capacities must increase and all values be positive")
-    return cap, area
+    return cap, values
 
 
 def _parse(data: Mapping[str, Any], origin: str) -> Profile:
@@ -196,8 +211,7 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         / num("energy.register.anchor_bits")
         * e_scale
     )
-    sram_bits = num("energy.sram.anchor_bits")
-    sram_pj_per_bit = num("energy.sram.anchor_pj") / sram_bits * e_scale
+    sram = {kind: _sram_table(_section(data, "energy.sram"), kind, sources) for kind in SRAM_MEMORIES}
     l2_kib, l2_um2 = _table("area.l2_sram", _section(data, "area.l2_sram"))
     glb_kib, glb_um2 = _table("area.glb_sram", _section(data, "area.glb_sram"))
     for section in ("area.l2_sram", "area.glb_sram"):
@@ -223,9 +237,7 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         mac_pj=mac_pj,
         register_pj=register_pj,
         register_accesses_per_mac=num("energy.register.accesses_per_mac"),
-        sram_anchor_pj_per_bit=sram_pj_per_bit,
-        sram_anchor_bits=sram_bits * num("energy.sram.anchor_entries"),
-        sram_capacity_exponent=num("energy.sram.capacity_exponent"),
+        sram=sram,
         dram_pj_per_word=num("energy.dram.pj_per_bit") * precision,
         lut_pj=num("energy.lut.pj_per_read"),
         reference_tc_mac_pj=num("energy.mac.reference_tc_pj"),
@@ -237,6 +249,29 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         softmax_lut_reads=int(values["vector.softmax_lut_reads"]),
         sources=sources,
     )
+
+
+def _sram_table(table: Mapping[str, Any], kind: str, sources: dict[str, str]) -> SramEnergyTable:
+    """[energy.sram.<kind>]: a CACTI capacity table of read and write energies per word."""
+    _check_keys("energy.sram", table, (), SRAM_MEMORIES)
+    if kind not in table:
+        raise HardwareError(f"profile: missing section [energy.sram.{kind}]")
+    section = f"energy.sram.{kind}"
+    entry = table[kind]
+    _check_keys(section, entry, _SRAM_KEYS)
+    vals = {key: _entry(entry, section, key) for key in _SRAM_KEYS}
+    for key in _SRAM_KEYS:
+        sources[f"{section}.{key}"] = entry[key]["source"]
+    cap, read = _table(section, entry, "read_pj_per_word")
+    _, write = _table(section, entry, "write_pj_per_word")
+    port = _positive(section, "port_bytes", vals["port_bytes"])
+    if port != int(port):
+        raise HardwareError(f"profile {section}.port_bytes: {port!r} is not allowed; must be a whole number of bytes")
+    share = vals["write_share"]
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise HardwareError(f"profile {section}.write_share: {share!r} is not allowed; must be a number in [0, 1]")
+    charged = (1.0 - share) * read + share * write
+    return SramEnergyTable(cap, int(port), read, write, float(share), charged)
 
 
 def _parse_vector(table: Mapping[str, Any], sources: dict[str, str]) -> dict[str, VectorKindCost]:
@@ -311,31 +346,60 @@ def check_profile_matches(hw: HardwareBatch, profile: Profile) -> None:
             raise HardwareError(f"hardware.{name}: {int(bad[0])} is not allowed; profile {profile.name!r} holds for {want}")
 
 
-def sram_pj_per_word(capacity_bytes: Any, profile: Profile) -> np.ndarray:
-    """Energy of one word access to an SRAM of the given capacity (pJ); CACTI-like power law, an estimate."""
-    cap_bits = np.asarray(capacity_bytes, dtype=np.float64) * BITS_PER_BYTE
-    ratio = cap_bits / profile.sram_anchor_bits
-    # sqrt is the common exponent and an order of magnitude faster than a general power.
-    growth = np.sqrt(ratio) if profile.sram_capacity_exponent == 0.5 else ratio**profile.sram_capacity_exponent
-    return profile.sram_anchor_pj_per_bit * profile.precision_bits * growth
+def sram_pj_per_word(capacity_bytes: Any, profile: Profile, *, memory: str) -> np.ndarray:
+    """Energy charged per word moved (read or written) at an SRAM of the given capacity (pJ).
+
+    `memory` picks the profile's table ("l2" or "glb", see SRAM_MEMORIES): the write-share
+    weighted CACTI read/write energy, log-log between table points, end-segment slope outside.
+    """
+    if memory not in profile.sram:
+        raise HardwareError(f"sram_pj_per_word: memory={memory!r} is not allowed; allowed: {', '.join(profile.sram)}")
+    return _sram_pj(np.asarray(capacity_bytes, dtype=np.float64) / BYTES_PER_KIB, profile.sram[memory])
+
+
+def _sram_pj(capacity_kib: np.ndarray, table: SramEnergyTable) -> np.ndarray:
+    # The area tables' interpolator (area.sram_area_um2 works on any positive capacity table);
+    # imported here because area imports this module.
+    from .area import sram_area_um2
+
+    return sram_area_um2(capacity_kib, table.capacity_kib, table.charged_pj)
+
+
+def _per_distinct(fn: Any, *fields: np.ndarray) -> np.ndarray:
+    """fn(*fields) for every design, evaluated once per distinct row of the (integer) fields.
+
+    A batch has few distinct capacities: the same deduplication area_um2 uses.
+    """
+    from .mapping import _combine, _dense, _representatives  # mapping imports this module
+
+    n = len(fields[0])
+    codes, count = _combine([_dense(f) for f in fields], n)
+    if count >= n:
+        return fn(*fields)
+    rep = _representatives(codes, count)
+    values = fn(*(f.take(rep) for f in fields))
+    return values.take(codes) if codes.size == n else np.repeat(values, n)
 
 
 def tc_l2_kib(hw: HardwareBatch, profile: Profile) -> np.ndarray:
     """The tensor core's L2 (KiB): l2_sram_kb, bumped to the PE array's minimum as the area pays for."""
-    return np.maximum(hw.l2_sram_kb.astype(np.float64), hw.pe_width * hw.pe_depth * profile.min_l2_kib_per_pe)
+    return _tc_l2_kib(hw.l2_sram_kb, hw.pe_width, hw.pe_depth, profile)
+
+
+def _tc_l2_kib(l2_sram_kb: np.ndarray, pe_width: np.ndarray, pe_depth: np.ndarray, profile: Profile) -> np.ndarray:
+    return np.maximum(l2_sram_kb.astype(np.float64), pe_width * pe_depth * profile.min_l2_kib_per_pe)
 
 
 def access_energies(hw: HardwareBatch, profile: Profile) -> AccessEnergies:
     """Per-access energies for every design of the batch."""
-    l2_bytes = hw.l2_sram_kb.astype(np.float64) * BYTES_PER_KIB
-    glb_bytes = hw.glb_mb.astype(np.float64) * BYTES_PER_KIB * BYTES_PER_KIB
+    l2, glb = profile.sram["l2"], profile.sram["glb"]
     return AccessEnergies(
         mac_pj=profile.mac_pj,
         register_pj=profile.register_pj,
         register_accesses_per_mac=profile.register_accesses_per_mac,
-        l2_pj=sram_pj_per_word(l2_bytes, profile),
-        l2_tc_pj=sram_pj_per_word(tc_l2_kib(hw, profile) * BYTES_PER_KIB, profile),
-        glb_pj=sram_pj_per_word(glb_bytes, profile),
+        l2_pj=_per_distinct(lambda kib: _sram_pj(kib.astype(np.float64), l2), hw.l2_sram_kb),
+        l2_tc_pj=_per_distinct(lambda kib, w, d: _sram_pj(_tc_l2_kib(kib, w, d, profile), l2), hw.l2_sram_kb, hw.pe_width, hw.pe_depth),
+        glb_pj=_per_distinct(lambda mib: _sram_pj(mib.astype(np.float64) * BYTES_PER_KIB, glb), hw.glb_mb),
         dram_pj=profile.dram_pj_per_word,
         lut_pj=profile.lut_pj,
     )

@@ -187,7 +187,8 @@ def test_vector_op_energy_hand_derived():
     r = evaluate_cost(Workload((VectorOp("s", "sigmoid", 6400),)), hw)
     assert r.op_cycles[0, 0] == 1200
     assert r.energy_by_component["vector"][0] == pytest.approx((64 * 1200 * p.mac_pj + 6400 * 2.0) * 1e-12)
-    e_l2 = 1.5 / 16 * 8 * np.sqrt(64 * 1024 * 8 / 8192) * 0.586
+    # 64 KiB L2, CACTI 22 nm table: read 0.31216, write 0.90907 pJ per word, 22 % writes.
+    e_l2 = 0.78 * 0.31216 + 0.22 * 0.90907
     assert r.energy_by_component["l2"][0] == pytest.approx(12800 * e_l2 * 1e-12)
     assert r.energy_by_component["dram"][0] == 0
 
@@ -204,7 +205,7 @@ def test_gemm_energy_uses_the_chosen_mapping():
     e = load_profile()
     from hw_models import sram_pj_per_word
 
-    e_glb = sram_pj_per_word(hw.glb_mb * 2.0**20, e)
+    e_glb = sram_pj_per_word(hw.glb_mb * 2.0**20, e, memory="glb")
     glb_acc = d["glb_reads"] + d["glb_writes"] + d["dram_reads"] + d["dram_writes"]
     assert np.allclose(r.energy_by_component["glb"], glb_acc * e_glb * 1e-12)
     assert np.allclose(r.energy_by_component["dram"], (d["dram_reads"] + d["dram_writes"]) * 64 * 1e-12)
