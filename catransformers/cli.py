@@ -488,9 +488,7 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override a spec key (dotted: search.population=20, space.text_layers=[6,9], hardware.axes.clusters=[1,2]) or a scenario field (plain: use_region=FR); repeatable")
     p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator (default clip-scaling; none, default, or a registered name)")
     p.add_argument("--grid", metavar="NAME", help="hardware grid (default reference, 3,240 points)")
-    p.add_argument("--max-latency-s", type=float, default=None, help="latency limit in s (default 0.05)")
-    p.add_argument("--max-area-um2", type=float, default=None, help="area limit in um^2 (default 31,990,347)")
-    p.add_argument("--max-tops", type=float, default=None, help="TOPS limit (default 20.48)")
+    _add_limit_args(p)
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress bar on stderr (default: when stderr is a terminal)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
@@ -547,6 +545,7 @@ def _real_data(args: argparse.Namespace, clip: Any) -> tuple[Any, Any]:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from . import real
+    from .units import PER_MILLION
     from .workloads import count_params
     from .workloads import prune as prune_dims
 
@@ -562,7 +561,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     pruned = real.prune_model(clip, target, importance, name=args.name)
     folder = real.save_pruned(pruned, args.out, require_openclip=args.require_openclip)
     params = int(count_params(pruned.config)["total"][0])
-    print(f"pruned {clip.openclip_name} to {target.name}: {params / 1e6:.2f} M parameters ({args.importance} importance); wrote {folder}")
+    print(f"pruned {clip.openclip_name} to {target.name}: {params * PER_MILLION:.2f} M parameters ({args.importance} importance); wrote {folder}")
     return 0
 
 
@@ -639,6 +638,14 @@ def _add_real_parsers(sub: Any) -> None:
 # ----------------------------------------------------------------------------- parser
 
 
+def _add_limit_args(p: argparse.ArgumentParser) -> None:
+    from .limits import REFERENCE_LIMITS as ref
+
+    p.add_argument("--max-latency-s", type=float, default=None, help=f"latency limit in s (default {ref['latency_s']:g}, the reference's)")
+    p.add_argument("--max-area-um2", type=float, default=None, help=f"area limit in um^2 (default {ref['area_um2']:,.0f})")
+    p.add_argument("--max-tops", type=float, default=None, help=f"TOPS limit (default {ref['tops']:g})")
+
+
 def _add_common_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prune", metavar="KEY=VALUE,...", help="prune the CLIP model: text_layers, text_heads, text_ffn_blocks, text_emb_blocks and vision_* (blocks are eighths of the base width)")
     p.add_argument("--scenario", metavar="NAME|FILE", default="reference", help="carbon scenario: a preset (reference, paper) or a TOML file (default: reference)")
@@ -666,9 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="NAME[,NAME...]", required=True, help="named model(s) or a model TOML")
     p.add_argument("--grid", default="reference", help="named hardware grid (default: reference, 3,240 points)")
     p.add_argument("--out", metavar="FILE.csv", help="write one row per (model, hardware point)")
-    p.add_argument("--max-latency-s", type=float, default=None, help="latency limit in s (default 0.05, the reference's)")
-    p.add_argument("--max-area-um2", type=float, default=None, help="area limit in um^2 (default 31,990,347)")
-    p.add_argument("--max-tops", type=float, default=None, help="TOPS limit (default 20.48)")
+    _add_limit_args(p)
     _add_common_eval(p)
     p.set_defaults(func=cmd_sweep)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -159,9 +159,3 @@ def evaluate(
             acc = estimator.estimate(models)
     return Evaluation(cost=cost, params=params, carbon=carbon, accuracy=acc, hardware=hw, models=models)
 
-
-def metrics_table(evaluation: Evaluation, keys: Mapping[str, str] | None = None):
-    """The flat metrics as a pandas DataFrame (imported lazily)."""
-    import pandas as pd
-
-    return pd.DataFrame({k: np.asarray(v) for k, v in evaluation.metrics().items()})

@@ -13,18 +13,23 @@ from hw_models import SEARCH_KEYS, HardwareBatch, grid as make_grid, load_grid_a
 from .evaluate import Evaluation, evaluate
 from .io import atomic_write_text
 from .limits import REFERENCE_LIMITS
+from .units import MJ_PER_J, MS_PER_S
 from .workloads import ModelConfig
 
-__all__ = ["SweepResult", "sweep", "feasibility", "write_sweep_csv"]
+__all__ = ["SweepResult", "sweep", "feasibility", "resolve_limits", "write_sweep_csv"]
+
+
+def resolve_limits(limits: Mapping[str, float | None] | None) -> dict[str, float]:
+    """Every reference limit, with the given ones (not None) in place of the defaults."""
+    given = limits or {}
+    return {k: default if given.get(k) is None else float(given[k]) for k, default in REFERENCE_LIMITS.items()}
 
 
 def feasibility(metrics: Mapping[str, np.ndarray], limits: Mapping[str, float | None]) -> dict[str, np.ndarray]:
     """Per-limit flags `meets_<key>` and the overall `feasible`; None limits take the reference's."""
     flags = {}
     ok = None
-    for key, default in REFERENCE_LIMITS.items():
-        limit = limits.get(key)
-        limit = default if limit is None else float(limit)
+    for key, limit in resolve_limits(limits).items():
         flag = np.asarray(metrics[key]) <= limit
         flags[f"meets_{key}"] = flag
         ok = flag if ok is None else ok & flag
@@ -60,8 +65,8 @@ class SweepResult:
             hw = " ".join(f"{k}={int(row[k])}" for k in SEARCH_KEYS)
             lines.append(
                 f"  {label:<16} {hw} | total {row['total_kg']:.4f} kg (embodied {row['embodied_kg']:.4f}, "
-                f"operational {row['operational_kg']:.4f}) | latency {row['latency_s'] * 1e3:.3f} ms | "
-                f"energy {row['energy_j'] * 1e3:.3f} mJ | area {row['area_mm2']:.2f} mm^2 | {row['tops']:.2f} TOPS"
+                f"operational {row['operational_kg']:.4f}) | latency {row['latency_s'] * MS_PER_S:.3f} ms | "
+                f"energy {row['energy_j'] * MJ_PER_J:.3f} mJ | area {row['area_mm2']:.2f} mm^2 | {row['tops']:.2f} TOPS"
             )
         return "\n".join(lines)
 
@@ -78,7 +83,7 @@ def sweep(
     hw = grid if isinstance(grid, HardwareBatch) else make_grid(load_grid_axes(grid))
     ev = evaluate(model, hw, scenario=scenario, accuracy=accuracy, profile=profile)
     metrics = ev.metrics()
-    resolved = {k: (REFERENCE_LIMITS[k] if (limits or {}).get(k) is None else float(limits[k])) for k in REFERENCE_LIMITS}
+    resolved = resolve_limits(limits)
     flags = feasibility(metrics, resolved)
     cols: dict[str, Any] = {"model": model.name}
     cols.update({k: v for k, v in hw.search_keys().items()})

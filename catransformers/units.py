@@ -8,6 +8,10 @@ __all__ = [
     "SECONDS_PER_HOUR",
     "HOURS_PER_DAY",
     "DAYS_PER_YEAR",
+    "MS_PER_S",
+    "MJ_PER_J",
+    "PER_MILLION",
+    "PER_BILLION",
     "j_to_kwh",
     "um2_to_mm2",
     "um2_to_cm2",
@@ -20,7 +24,11 @@ UM2_PER_CM2 = 1e8
 G_PER_KG = 1e3
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
-DAYS_PER_YEAR = 365.0  # ACT and the CATransformers paper use 365-day years
+DAYS_PER_YEAR = 365.0
+MS_PER_S = 1e3  # display: seconds -> milliseconds
+MJ_PER_J = 1e3  # display: joules -> millijoules
+PER_MILLION = 1e-6  # display: counts -> millions (parameters)
+PER_BILLION = 1e-9  # display: counts -> billions (GMAC)  # ACT and the CATransformers paper use 365-day years
 
 
 def j_to_kwh(energy_j):

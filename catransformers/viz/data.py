@@ -14,6 +14,7 @@ import pandas as pd
 from hw_models import SEARCH_KEYS
 
 from ..errors import ConfigError, DataError
+from ..units import MJ_PER_J, MS_PER_S, PER_BILLION, PER_MILLION, UM2_PER_MM2
 
 __all__ = [
     "HARDWARE_KEYS",
@@ -60,14 +61,14 @@ _DISPLAY: dict[str, tuple[str, str, float]] = {
     "embodied_logic_kg": ("embodied carbon, logic", "kg CO2e", 1.0),
     "embodied_dram_kg": ("embodied carbon, DRAM", "kg CO2e", 1.0),
     "operational_kg": ("operational carbon", "kg CO2e", 1.0),
-    "latency_s": ("latency", "ms", 1e3),
-    "energy_j": ("energy per inference", "mJ", 1e3),
+    "latency_s": ("latency", "ms", MS_PER_S),
+    "energy_j": ("energy per inference", "mJ", MJ_PER_J),
     "energy_lifetime_kwh": ("lifetime energy", "kWh", 1.0),
     "area_mm2": ("area", "mm²", 1.0),
-    "area_um2": ("area", "mm²", 1e-6),
+    "area_um2": ("area", "mm²", 1 / UM2_PER_MM2),
     "tops": ("peak throughput", "TOPS", 1.0),
-    "macs": ("MACs per inference", "GMAC", 1e-9),
-    "params": ("parameters", "M", 1e-6),
+    "macs": ("MACs per inference", "GMAC", PER_BILLION),
+    "params": ("parameters", "M", PER_MILLION),
     "clusters": ("clusters", "", 1.0),
     "pe_width": ("PE array width", "", 1.0),
     "pe_depth": ("PE array depth", "", 1.0),
