@@ -85,12 +85,20 @@ class HardwareConfig:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+# Largest value any field may take: far beyond any accelerator (2^40 PEs, KiB, MHz, GB), and
+# small enough that every product the models form (cycles, words, joules) stays finite.
+MAX_VALUE = float(2**40)
+
+
 def _coerce(key: str, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, np.integer, np.floating)):
+        raise HardwareError(f"hardware.{key}: {value!r} is not allowed; must be a positive number")
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             raise HardwareError(f"hardware.{key}: {value!r} is not a number") from None
+    _check_value(key, value)
     if key in _INT_FIELDS:
         if float(value) != int(float(value)):
             raise HardwareError(f"hardware.{key}: {value!r} must be a whole number")
@@ -100,9 +108,12 @@ def _coerce(key: str, value: Any) -> Any:
 
 def _check_value(name: str, value: Any) -> None:
     v = np.asarray(value)
-    if not np.all(np.isfinite(v)) or np.any(v <= 0):
-        bad = (v[~(np.isfinite(v) & (v > 0))].ravel()[0] if v.ndim else v).item()
+    if v.dtype == bool or v.dtype.kind not in "iuf":
+        bad = v.ravel()[0].item() if v.size else v
         raise HardwareError(f"hardware.{name}: {bad!r} is not allowed; must be a positive number")
+    if not np.all(np.isfinite(v)) or np.any(v <= 0) or np.any(v > MAX_VALUE):
+        bad = (v[~(np.isfinite(v) & (v > 0) & (v <= MAX_VALUE))].ravel()[0] if v.ndim else v).item()
+        raise HardwareError(f"hardware.{name}: {bad!r} is not allowed; must be a positive number up to 2**40")
     if name in _POW2:
         iv = v.astype(np.int64)
         ok = (iv == v) & ((iv & (iv - 1)) == 0)
@@ -138,19 +149,29 @@ class HardwareBatch:
         n = None
         for name in _FIELD_NAMES:
             arr = np.atleast_1d(np.asarray(getattr(self, name)))
-            dtype = np.int64 if name in _INT_FIELDS else np.float64
-            arr = arr.astype(dtype, copy=False)
             if arr.ndim != 1:
                 raise HardwareError(f"hardware.{name}: expected a 1-D array, got shape {arr.shape}")
+            _check_value(name, arr)  # before the cast: 1e308 must not wrap round to a negative int
+            if name in _INT_FIELDS:
+                whole = arr == np.round(arr)
+                if not np.all(whole):
+                    raise HardwareError(f"hardware.{name}: {arr[~whole][0].item()!r} is not allowed; must be a whole number")
+                arr = arr.astype(np.int64, copy=False)
+            else:
+                arr = arr.astype(np.float64, copy=False)
             n = len(arr) if n is None or n == 1 else n
             object.__setattr__(self, name, arr)
         for name in _FIELD_NAMES:
             arr = getattr(self, name)
             if len(arr) == 1 and n != 1:
-                object.__setattr__(self, name, np.repeat(arr, n))
+                arr = np.repeat(arr, n)
             elif len(arr) != n:
                 raise HardwareError(f"hardware.{name}: length {len(arr)} does not match batch length {n}")
-            _check_value(name, getattr(self, name))
+            _check_value(name, arr)
+            # frozen: a private read-only copy, so `batch.pe_width[0] = 48` cannot bypass the checks
+            arr = np.array(arr, copy=True)
+            arr.flags.writeable = False
+            object.__setattr__(self, name, arr)
 
     def __len__(self) -> int:
         return len(self.clusters)

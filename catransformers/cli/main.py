@@ -32,17 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from hw_models import HardwareError
-
-    errors: list[type[BaseException]] = [CATransformersError, HardwareError, FileNotFoundError, IsADirectoryError]
-    try:
-        from carbon_data import CarbonDataError
-
-        errors.append(CarbonDataError)
-    except ImportError:  # pragma: no cover - carbon_data always ships with the package
-        pass
-    return tuple(errors)
+def _os_message(exc: OSError) -> str:
+    """'PATH: reason' for a file-system error the library let through (e.g. a folder it cannot create)."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -60,11 +53,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except _user_errors() as exc:
-        # Bad input, named by the library: one line, exit 2. Anything else is a bug and keeps its traceback.
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"catransformers: error: {msg}", file=sys.stderr)
-        return EXIT_USAGE
     except BrokenPipeError:
         return 0
+    except CATransformersError as exc:
+        # Bad input, named by the library: one line, exit 2. Anything else is a bug and keeps its traceback.
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"catransformers: error: {_one_line(str(msg))}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # the user's file system (a path that cannot be read or created): one line too
+        print(f"catransformers: error: {_one_line(_os_message(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
 
