@@ -71,14 +71,12 @@ class HardwareConfig:
 
     @classmethod
     def from_toml(cls, path: str) -> "HardwareConfig":
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except OSError as exc:
-            raise HardwareError(f"hardware file {path!r}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise HardwareError(f"hardware file {path!r}: not valid TOML ({exc})") from None
+        from catransformers_errors.files import read_toml
+
+        data = read_toml(path, "hardware file", HardwareError)
         data = data.get("hardware", data)
+        if not isinstance(data, Mapping):
+            raise HardwareError(f"hardware file {path!r}: [hardware] must be a table of HardwareConfig fields")
         return cls.from_mapping(data)
 
     def as_dict(self) -> dict[str, Any]:

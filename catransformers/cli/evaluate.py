@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -35,7 +34,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         rec.setdefault("model", name)
         records.append(rec)
     if args.format == "json":
-        print(json.dumps(records[0] if len(records) == 1 else records, indent=2))
+        from ..io import json_text
+
+        print(json_text(records[0] if len(records) == 1 else records))
     elif args.format == "csv":
         columns = ["model", *[k for k in records[0] if k not in ("model", "ops", "hardware", "accuracy_all", "energy_by_component_j", "scenario")]]
         write_csv(records, columns, sys.stdout)

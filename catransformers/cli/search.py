@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
+import logging
 import os
 import sys
 from typing import Any, Iterator
 
+from ..errors import ConfigError
 from ..summary import compare_summary, search_summary
 from . import args as A
 from .progress import ProgressBar, progress_enabled
@@ -17,15 +18,49 @@ __all__ = ["add_parsers", "cmd_search", "cmd_compare", "cmd_plot"]
 
 
 @contextlib.contextmanager
-def _backend(args: argparse.Namespace) -> Iterator[Any]:
-    """Serial evaluation, or a Dask cluster with --workers N / --scheduler ADDRESS."""
+def _backend(args: argparse.Namespace, spec: Any) -> Iterator[Any]:
+    """Serial evaluation, or a Dask cluster with --workers N / --scheduler ADDRESS (inputs checked first)."""
     if args.workers is None and args.scheduler is None:
         yield None
         return
-    from ..search.distributed import dask_backend
+    from ..search.distributed import check_address, dask_backend
+    from ..search.runner import prepare
 
+    # Every input is checked before a cluster starts: a typo must not cost a cluster's start-up.
+    if args.scheduler is not None:
+        check_address(args.scheduler)
+    prepare(spec, need_accuracy_estimator=False)
+    for key in ("retrieval_csv", "zeroshot_folder", "finetune_csv"):
+        path = spec.accuracy_options.get(key)
+        if isinstance(path, str) and not os.path.exists(path):
+            flag = "--data" if key != "finetune_csv" else f"accuracy.options.{key}"
+            raise ConfigError(f"{flag}: {path!r} does not exist; allowed: an image-caption CSV or an ImageFolder")
+    _quiet_dask(args.verbose)
     with dask_backend(workers=args.workers, scheduler=args.scheduler) as backend:
         yield backend
+
+
+class _OneLine(logging.Filter):
+    """Dask's records without their tracebacks (a closed connection at shutdown is not our error)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def _quiet_dask(verbosity: int) -> None:
+    """Dask's own loggers at WARNING (INFO with -vv), one line a record: our progress line is the output."""
+    import distributed  # noqa: F401 - importing it applies dask's logging config, which this overrides
+
+    level = logging.INFO if verbosity >= 2 else logging.WARNING
+    for name in ("distributed", "tornado", "bokeh"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        if not any(isinstance(f, _OneLine) for f in logger.filters):
+            logger.addFilter(_OneLine())
+        for handler in logger.handlers:
+            handler.setLevel(level)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -35,7 +70,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     out_dir = args.out or os.path.join("results", spec.mode)
     bar = ProgressBar(progress_enabled(args), spec.mode)
     try:
-        with _backend(args) as backend:
+        with _backend(args, spec) as backend:
             result = run_search(spec, out_dir, resume=args.resume, progress=bar, report=not args.no_report, evaluator=backend)
     except KeyboardInterrupt:
         bar.close()
@@ -63,7 +98,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         bar(p, name=mode)
 
     try:
-        with _backend(args) as backend:
+        with _backend(args, spec) as backend:
             result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report, evaluator=backend)
     finally:
         bar.close()
@@ -88,9 +123,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if os.path.exists(compare_json):
         from ..viz import write_compare_report, write_report
 
-        with open(compare_json, encoding="utf-8") as fh:
-            modes = json.load(fh)["modes"]
-        mode_dirs = {m: os.path.join(folder, sub) for m, sub in modes.items()}
+        mode_dirs = _compare_modes(folder, compare_json)
         for m, d in mode_dirs.items():
             print(write_report(d))
         print(write_compare_report(folder, mode_dirs))
@@ -103,13 +136,34 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare_modes(folder: str, compare_json: str) -> dict[str, str]:
+    """compare.json's mode -> sub-folder map, validated: names, and sub-folders inside `folder`."""
+    from ..errors import DataError
+    from ..io import read_json
+
+    doc = read_json(compare_json, "compare.json")
+    modes = doc.get("modes") if isinstance(doc, dict) else None
+    if not isinstance(modes, dict) or not modes or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in modes.items()):
+        raise DataError(f"{compare_json}: not a compare.json this tool wrote (needs \"modes\": {{mode: sub-folder}})")
+    out = {}
+    root = os.path.realpath(folder)
+    for mode, sub in modes.items():
+        path = os.path.realpath(os.path.join(folder, sub))
+        if os.path.commonpath([root, path]) != root or path == root:
+            raise DataError(f"{compare_json}: modes.{mode} = {sub!r} is outside {folder!r}; allowed: a sub-folder of it")
+        if not os.path.isdir(path):
+            raise DataError(f"{compare_json}: modes.{mode} = {sub!r} does not exist in {folder!r}")
+        out[mode] = os.path.join(folder, sub)
+    return out
+
+
 def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spec", metavar="FILE.toml", help="search spec; every key optional (defaults: catransformers/data/search_defaults.toml)")
     p.add_argument("--model", metavar="NAME", help="base model (default vit-b-16)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--population", type=int, help="population size (default 100)")
     p.add_argument("--generations", type=int, help="generations, the initial population included (default 100)")
-    p.add_argument("--algorithm", choices=("auto", "nsga2", "nsga3"), help="default auto: NSGA-II for two objectives, NSGA-III for three or more")
+    p.add_argument("--algorithm", metavar="NAME", help="auto (default), nsga2, nsga3 or random. auto: NSGA-II for two objectives, NSGA-III for three or more; random: the uniform random baseline")
     p.add_argument("--scenario", metavar="NAME|FILE", help="carbon scenario preset or TOML file (default reference)")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override a spec key (dotted: search.population=20, space.text_layers=[6,9], hardware.axes.clusters=[1,2]) or a scenario field (plain: use_region=FR); repeatable")
     p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator (default clip-scaling; none, default, or a registered name)")
@@ -120,7 +174,7 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.add_argument("--data", metavar="CSV|DIR", help="measure accuracy on real data (openclip estimator): an image-caption CSV or an ImageFolder; more options with --set accuracy.options.KEY=VALUE")
     dist = p.add_mutually_exclusive_group()
-    dist.add_argument("--workers", type=int, metavar="N", help="evaluate populations on a local Dask cluster of N worker processes (distributed extra)")
+    dist.add_argument("--workers", type=A.count(1, 1024), metavar="N", help="evaluate populations on a local Dask cluster of N worker processes (distributed extra)")
     dist.add_argument("--scheduler", metavar="ADDRESS", help="evaluate populations on an existing Dask cluster (e.g. tcp://host:8786)")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -133,7 +132,15 @@ class Results:
 
 
 def _read_csv(path: str) -> pd.DataFrame:
-    frame = pd.read_csv(path)
+    import io as _io
+
+    from ..io import read_text
+
+    text = read_text(path, "results CSV")
+    try:
+        frame = pd.read_csv(_io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataError(f"{path}: not a CSV this tool wrote ({' '.join(str(exc).split())})") from None
     for col in ("feasible", "failed", "pareto") + tuple(c for c in frame.columns if c.startswith("meets_")):
         if col in frame.columns:
             frame[col] = _as_bool(frame[col])
@@ -163,8 +170,13 @@ def load_results(results_dir: str) -> Results:
     run: dict[str, Any] = {}
     run_path = os.path.join(results_dir, "run.json")
     if os.path.exists(run_path):
-        with open(run_path, encoding="utf-8") as fh:
-            run = json.load(fh)
+        from ..io import read_json
+
+        run = read_json(run_path, "run.json")
+        if not isinstance(run, dict) or not isinstance(run.get("objectives", []), list) or not all(
+            isinstance(o, dict) and isinstance(o.get("name"), str) for o in run.get("objectives", [])
+        ):
+            raise DataError(f"{run_path}: not a run.json this tool wrote (an object whose objectives are a list of {{name, direction}})")
     missing = [a.name for a in objectives_of(run) if a.name not in evaluations.columns]
     if missing:
         raise DataError(f"{evals_path}: objective column(s) {', '.join(missing)} missing; run.json names them as objectives")

@@ -5,7 +5,7 @@ import pytest
 
 import carbon_data
 import hw_models
-from catransformers import evaluate
+from catransformers.evaluate import evaluate
 from catransformers.errors import CATransformersError, ConfigError, OutputError
 from catransformers_errors import CATransformersError as Root
 

@@ -145,7 +145,7 @@ def test_default_spec_matches_the_reference():
         ({"search": {"popsize": 3}}, r"unknown key 'search.popsize'; allowed in search: algorithm, constraints, generations"),
         ({"serach": {}}, r"unknown key 'serach'; allowed in spec: accuracy, constraints"),
         ({"constraints": {"energy_j": 1}}, r"unknown key 'constraints.energy_j'; allowed in constraints: area_um2, latency_s, tops"),
-        ({"search": {"population": 1}}, r"search.population: 1 is not allowed; must be a whole number >= 2"),
+        ({"search": {"population": 1}}, r"search.population: 1 is not allowed; must be a whole number from 2 to 100,000"),
         ({"search": {"mode": "speed"}}, r"search.mode: 'speed' is unknown; allowed: carbon, latency"),
         ({"search": {"objectives": ["accuracy", "carbon"]}}, r"objective: 'carbon' is unknown; allowed: accuracy, total_kg"),
         ({"search": {"algorithm": "cmaes"}}, r"search.algorithm: 'cmaes' is unknown"),
