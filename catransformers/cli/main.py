@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="catransformers", description="Carbon-aware co-design of transformer models and edge accelerators.")
     parser.add_argument("--version", action="version", version=f"catransformers {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("--follow-symlinks", action="store_true", help="an output path that is a symbolic link writes to its target (default: refused)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     evaluate.add_parsers(sub)
     search.add_parsers(sub)
@@ -58,8 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from .args import no_empty
 
+        from ..io import follow_symlinks
+
         no_empty(args)
-        return func(args)
+        with follow_symlinks(args.follow_symlinks):
+            return func(args)
     except KeyboardInterrupt:
         print("catransformers: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -328,7 +328,7 @@ def test_resume_equals_uninterrupted(tmp_path, algorithm):
 
     with pytest.raises(Interrupted):
         run_search(spec, str(tmp_path / "cut"), report=False, progress=stop_after_two)
-    assert (tmp_path / "cut" / "checkpoint" / "state.pkl").exists()
+    assert (tmp_path / "cut" / "checkpoint" / "state.json").exists()
     assert not (tmp_path / "cut" / "evaluations.csv").exists()
     assert json.loads((tmp_path / "cut" / "run.json").read_text())["status"] == "running"
     resumed = run_search(spec, str(tmp_path / "cut"), report=False, resume=True)
