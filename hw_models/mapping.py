@@ -505,6 +505,7 @@ def _compute_level(
     cols = [Ms.reshape(-1), Ks.reshape(-1), Ns.reshape(-1)]
     if Ms.size > _DEDUP_SUBPROBLEMS:
         codes, count = _combine([_dense(a.astype(np.int64)) for a in cols + hw], Ms.size)
+        codes = np.broadcast_to(codes, (Ms.size,))  # all rows identical: _combine gives one code, not Ms.size
         rep = _representatives(codes, count)
         res = _pe_candidates(np.stack([a.take(rep) for a in cols]), *(a.take(rep) for a in hw), ctx, detail)
         back = lambda v: v.take(codes).reshape(Ms.shape)  # noqa: E731
