@@ -50,6 +50,7 @@ def one_error_line(err: str) -> str:
         (("search", "--objectives", "accuracy,accuracy"), "search.objectives"),
         (("search", "--set", "space.text_layers=" + "[" * 2000 + "]" * 2000), "--set"),
         (("compare", "--modes", "carbon,carbon"), "--modes"),
+        (("search", "--set", "hardware.fixed.clusters=2"), "hardware.fixed.clusters"),  # searched in carbon mode: not silently ignored
     ],
 )
 def test_bad_flags_are_one_line_exit_2(capsys, argv, field):
