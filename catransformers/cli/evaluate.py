@@ -50,8 +50,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..io import check_output_path
     from ..sweep import sweep
 
+    if args.out:
+        check_output_path(args.out)  # before the sweep: a path that cannot be written costs no compute
     models = A.models(args.model, args.prune)
     scenario = A.scenario(args.scenario, A.set_pairs(args.set))
     limits = {"latency_s": args.max_latency_s, "area_um2": args.max_area_um2, "tops": args.max_tops}

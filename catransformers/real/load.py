@@ -86,8 +86,10 @@ def read_openclip_config(config: Mapping[str, Any] | str | Path) -> dict[str, An
             data = json.loads(Path(config).read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"OpenCLIP config {str(config)!r}: cannot read ({exc.strerror or exc})") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"OpenCLIP config {str(config)!r}: not valid JSON ({exc})") from None
+        except ValueError as exc:  # not UTF-8, or not JSON
+            raise ConfigError(f"OpenCLIP config {str(config)!r}: not valid UTF-8 JSON ({exc})") from None
+    if not isinstance(data, Mapping) or not isinstance(data.get("model_cfg", data), Mapping):
+        raise ConfigError(f"OpenCLIP config {str(config)!r}: not a JSON object of model settings")
     data = dict(data.get("model_cfg", data))
     return copy.deepcopy(data)
 

@@ -319,15 +319,31 @@ def search_case(draw: Any) -> Case:
 
 @st.composite
 def compare_case(draw: Any) -> Case:
-    modes = draw(st.sampled_from(["carbon,latency", "carbon", "", ",", "nope", "carbon,carbon", "latency,energy"]))
-    argv = ["compare", "--modes", modes, *SMALL_SEARCH, "--out", "cmp"]
-    return Case("compare", argv, {}, True if modes in ("", ",", "nope", "carbon,carbon") else None)
+    modes = draw(st.sampled_from(["carbon,latency", "carbon", "", ",", "nope", "carbon,carbon", "latency,energy", "carbon,all", "energy"]))
+    argv = ["compare", "--modes", modes, *SMALL_SEARCH]
+    bad: bool | None = True if modes in ("", ",", "nope", "carbon,carbon") else None
+    for flag in draw(st.lists(st.sampled_from(["--seed", "--max-latency-s", "--max-tops", "--scenario", "--set", "--out", "--algorithm"]), max_size=2, unique=True)):
+        v, b = _flag_value(draw, flag)
+        if flag == "--scenario" and v == "s.toml":
+            v = "paper"
+        argv += [flag, v]
+        bad = bad or b
+    if "--out" not in argv:
+        argv += ["--out", "cmp"]
+    return Case("compare", argv, {}, bad)
 
 
 @st.composite
 def plot_case(draw: Any) -> Case:
-    kind = draw(st.sampled_from(["compare.json", "run.json", "sweep.csv", "empty"]))
-    junk = draw(st.sampled_from([b"", b"{", b"[]", b"null", b'{"modes": 3}', b'{"modes": {"a": "../../etc"}}', b'{"modes": {"carbon": "carbon"}}', b"\xff", b"NaN", b'{"status": "complete"}', b"name,M\n1,2\n"]))
+    kind = draw(st.sampled_from(["compare.json", "run.json", "sweep.csv", "empty", "evaluations.csv"]))
+    junk = draw(st.one_of(
+        st.sampled_from([b"", b"{", b"[]", b"null", b'{"modes": 3}', b'{"modes": {"a": "../../etc"}}', b'{"modes": {"carbon": "carbon"}}', b"\xff", b"NaN",
+                         b'{"status": "complete"}', b"name,M\n1,2\n", b'{"objectives": [{"name": 3}]}', b'{"objectives": "x"}', b"latency_s,total_kg\nabc,1\n"]),
+        st.binary(max_size=64),
+        st.text(max_size=40).map(lambda t: t.encode("utf-8")),
+    ))
+    if kind == "evaluations.csv":
+        return Case("plot", ["plot", "pdir"], {"pdir/evaluations.csv": junk, "pdir/run.json": b'{"objectives": [{"name": "accuracy", "direction": "max"}]}'}, True)
     if kind == "sweep.csv":
         return Case("plot", ["plot", "p.csv"], {"p.csv": junk}, True)
     if kind == "empty":
@@ -338,16 +354,32 @@ def plot_case(draw: Any) -> Case:
 @st.composite
 def real_case(draw: Any) -> Case:
     cmd = draw(st.sampled_from(["prune", "measure"]))
-    argv = [cmd, "--openclip-model", draw(st.sampled_from(["ViT-B-16", "nope", ""]))]
+    argv = [cmd, "--openclip-model", draw(st.sampled_from(["ViT-B-16", "nope", "", "RN50", "ViT-B-32"]))]
+    files: dict[str, bytes] = {}
     if cmd == "prune":
-        argv += ["--prune", draw(st.sampled_from(["text_layers=6", "nope=1", "text_layers=nan"])), "--out", "pr"]
-    argv += ["--checkpoint", "missing.pt"] if draw(st.booleans()) else ["--pretrained", "nope_tag"]
-    return Case("prune/measure", argv, {}, True)
+        argv += ["--prune", draw(st.sampled_from(["text_layers=6", "nope=1", "text_layers=nan", "", "text_layers=99", "vision_heads=0"])), "--out", draw(st.sampled_from(["pr", "afile", ""]))]
+        if draw(st.booleans()):
+            argv += ["--importance", draw(st.sampled_from(["l2", "ablation"]))]
+    src = draw(st.sampled_from(["checkpoint", "pretrained", "config"]))
+    if src == "checkpoint":
+        files["ck.pt"] = draw(st.sampled_from([b"", b"junk", b"\x80\x04\x95cos\nsystem\n"]))
+        argv += ["--checkpoint", draw(st.sampled_from(["ck.pt", "missing.pt"]))]
+    elif src == "pretrained":
+        argv += ["--pretrained", draw(st.sampled_from(["nope_tag", "datacomp_xl_s13b_b90k", "openai"]))]
+    else:
+        files["cfg.json"] = draw(st.sampled_from([b"{", b"[]", b'{"embed_dim": "x"}', b"\xff"]))
+        argv += ["--openclip-config", "cfg.json"]
+    if cmd == "measure" or draw(st.booleans()):
+        files["d.csv"] = draw(st.sampled_from([b"", b"filepath,title\n", b"filepath,title\nmissing.jpg,a cat\n", b"\xff\xfe"]))
+        argv += ["--data", draw(st.sampled_from(["d.csv", "missing.csv"]))]
+    return Case("prune/measure", argv, files, True)
 
 
 @st.composite
 def data_case(draw: Any) -> Case:
-    return Case("data", ["data", draw(st.sampled_from(["regions", "nodes", "dram", "fabs", "models"])), "--format", draw(st.sampled_from(["table", "csv"]))], {}, None)
+    table = draw(st.sampled_from(["regions", "nodes", "dram", "fabs", "models", "nope", ""]))
+    fmt = draw(st.sampled_from(["table", "csv", "json", ""]))
+    return Case("data", ["data", table, "--format", fmt], {}, True if table in ("nope", "") or fmt in ("json", "") else None)
 
 
 CATEGORIES: dict[str, st.SearchStrategy[Case]] = {
@@ -439,6 +471,7 @@ def _quiet_logging(stream: io.StringIO):
     root = logging.getLogger()
     saved = root.handlers[:]
     handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))  # the CLI's format
     root.handlers = [handler]
     try:
         yield
