@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -55,7 +57,7 @@ class SweepResult:
         n_ok = int(t["feasible"].sum())
         lines = [
             f"{self.model.name}: {len(t)} hardware points, {n_ok} feasible "
-            f"(latency <= {self.limits['latency_s']:g} s, area <= {self.limits['area_um2']:,.0f} um^2, TOPS <= {self.limits['tops']:g})"
+            f"(latency <= {_limit(self.limits['latency_s'], 'g')} s, area <= {_limit(self.limits['area_um2'], ',.0f')} um^2, TOPS <= {_limit(self.limits['tops'], 'g')})"
         ]
         if n_ok == 0:
             lines.append("  no feasible design: every point breaks a limit (see the meets_* columns)")
@@ -98,3 +100,8 @@ def sweep(
 def write_sweep_csv(results: Sequence[SweepResult], path: str) -> None:
     frame = pd.concat([r.table for r in results], ignore_index=True)
     atomic_write_text(path, frame.to_csv(index=False))
+
+
+def _limit(value: float, spec: str) -> str:
+    """A limit for display: `inf` (no limit) reads "any"."""
+    return format(value, spec) if math.isfinite(value) else "any"

@@ -189,6 +189,11 @@ def load_sweep(sweep_csv: str) -> pd.DataFrame:
     missing = [c for c in ("latency_s", "total_kg") if c not in frame.columns]
     if missing:
         raise DataError(f"{sweep_csv}: column(s) {', '.join(missing)} missing; expected a CSV from `catransformers sweep --out` with a carbon scenario")
+    for col in ("latency_s", "total_kg", "area_mm2", "energy_j", "accuracy"):
+        if col in frame.columns and not pd.api.types.is_numeric_dtype(frame[col]):
+            raise DataError(f"{sweep_csv}: column {col} holds text; expected numbers, as `catransformers sweep --out` writes")
+        if col in frame.columns and not np.isfinite(frame[col].dropna().to_numpy(dtype=float)).all():
+            raise DataError(f"{sweep_csv}: column {col} holds inf; expected finite numbers")
     return frame
 
 
