@@ -52,8 +52,9 @@ Arr = np.ndarray
 def _tile(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: bool, latch: Any, fill: float, os: Any) -> tuple[Arr, ...]:
     """One register tiling of one candidate: (compute, stationary reads, row-edge reads, column reads, writes).
 
-    The stationary tile S_r x S_c is cut into folds of r rows x c columns (balanced); each PE holds
-    q <= p words of it along `axis_rows` (False: q column folds per PE, True: q row folds). A group
+    The stationary tile S_r x S_c is cut into groups of at most p folds along `axis_rows` (False:
+    columns, True: rows); a group's share of that dimension is spread over q = min(p, share)
+    register words per PE and ceil(share / q) array columns (rows), balanced. A group
     of q folds streams q*T words per edge and costs q*(r + T) + r + c - 2 cycles with fill/drain
     (q = 1: SCALE-Sim's 2r + c + T - 2), q*T without (fill = 0).
 
@@ -67,7 +68,7 @@ def _tile(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: b
         c = ceil_div(sc, fc)
         groups = ceil_div(sr, rows * p)
         rg = ceil_div(sr, groups)
-        q = ceil_div(rg, rows)
+        q = np.minimum(p, rg)
         r = ceil_div(rg, q)
         compute = groups * fc * (fill * (q * r + r + c - _PIPELINE_OFFSET) + q * t)
         row_reads = t * sr * fc
@@ -77,7 +78,7 @@ def _tile(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: b
         r = ceil_div(sr, fr)
         groups = ceil_div(sc, cols * p)
         cg = ceil_div(sc, groups)
-        q = ceil_div(cg, cols)
+        q = np.minimum(p, cg)
         c = ceil_div(cg, q)
         compute = fr * groups * (fill * (q * r + r + c - _PIPELINE_OFFSET) + q * t)
         row_reads = t * sr * groups * np.where(latch, 1.0, q)
