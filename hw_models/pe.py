@@ -176,14 +176,12 @@ def pe_level(
     mask = None if allowed is None else np.asarray(allowed).reshape(6)[:, None]
     best = None
     max_words = float(np.max(reg_words)) if np.size(reg_words) else 1.0
-    # Beyond the largest fold count a larger p changes nothing: stop there.
-    need = {False: float(np.max(np.ceil(sc / cols))), True: float(np.max(np.ceil(sr / rows)))}
+    # Every power of two up to the largest register in the batch, on both axes (per problem the
+    # candidate set depends only on its own register size, never on the rest of the batch).
     combos: list[tuple[float, bool]] = [(1.0, False)]
     p = 2.0
     while p <= max_words:
-        for axis_rows in (False, True):
-            if p / 2.0 < need[axis_rows]:
-                combos.append((p, axis_rows))
+        combos += [(p, False), (p, True)]
         p *= 2.0
     # With weights-only registers everywhere, only the two WS candidates can use more words.
     any_stationary = bool(np.any(stationary_ok))
