@@ -10,29 +10,18 @@ import numpy as np
 
 from hw_models import CostReport, HardwareBatch, HardwareConfig, Workload, evaluate_cost
 
-from .workloads import ModelBatch, ModelConfig, count_params, lower
+from .metrics import PIPELINE_METRICS
+from .workloads import ModelBatch, ModelConfig, count_params, lower, model_shape
 
-__all__ = ["DesignPoint", "Evaluation", "evaluate", "METRIC_KEYS", "default_accuracy_estimator"]
+__all__ = ["DesignPoint", "Evaluation", "evaluate", "METRIC_KEYS", "RANGE_CODE_KEY", "default_accuracy_estimator"]
 
 log = logging.getLogger(__name__)
 
-# Flat per-design metrics every evaluation reports (units in the names).
-METRIC_KEYS: tuple[str, ...] = (
-    "latency_s",
-    "energy_j",
-    "area_um2",
-    "area_mm2",
-    "tops",
-    "macs",
-    "params",
-    "embodied_kg",
-    "embodied_logic_kg",
-    "embodied_dram_kg",
-    "operational_kg",
-    "total_kg",
-    "energy_lifetime_kwh",
-    "accuracy",
-)
+# Flat per-design metrics every evaluation reports (units in the names): the registry's order.
+METRIC_KEYS: tuple[str, ...] = PIPELINE_METRICS
+# Beside the metrics: why each accuracy estimate is an extrapolation (bits of
+# catransformers.accuracy.RANGE_REASONS; 0 inside the validated range, NaN without accuracy).
+RANGE_CODE_KEY = "accuracy_range_code"
 
 
 @dataclass(frozen=True)
@@ -85,18 +74,27 @@ class Evaluation:
             if getattr(self.accuracy, "failed", None) is not None:
                 acc[np.broadcast_to(self.accuracy.failed, (n,))] = np.nan
             out["accuracy"] = acc
+            out[RANGE_CODE_KEY] = np.broadcast_to(np.asarray(self.accuracy.out_of_range_code, dtype=np.float64), (n,)).copy()
         return out
 
     def record(self, i: int = 0, breakdown: bool = True) -> dict[str, Any]:
         """JSON-ready dict for design i: every metric, the accuracy label, and per-op rows."""
         rec: dict[str, Any] = {}
         if self.models is not None:
-            rec["model"] = self.models.config(min(i, len(self.models) - 1)).name
+            j = min(i, len(self.models) - 1)
+            rec["model"] = self.models.config(j).name
             rec["base_model"] = self.models.base.name
+            rec["model_shape"] = model_shape(self.models.take([j]))[0]
         if self.hardware is not None:
             rec["hardware"] = self.hardware.config(min(i, len(self.hardware) - 1)).as_dict()
         for key, values in self.metrics().items():
             v = values[i]
+            if key == RANGE_CODE_KEY:
+                from .accuracy import range_reason
+
+                rec["accuracy_extrapolated"] = bool(v)
+                rec["accuracy_extrapolated_reason"] = range_reason(int(v))
+                continue
             rec[key] = int(v) if key in ("macs", "params") else (None if np.isnan(v) else float(v))
         if self.accuracy is not None:
             rec["accuracy_metric"] = self.accuracy_metric

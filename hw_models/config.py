@@ -16,6 +16,7 @@ __all__ = [
     "HardwareConfig",
     "HardwareBatch",
     "SEARCH_KEYS",
+    "FIELD_UNITS",
     "reference_grid",
     "grid",
     "load_grid_axes",
@@ -112,6 +113,25 @@ def _check_value(name: str, value: Any) -> None:
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(HardwareConfig))
+
+# Unit of every HardwareConfig field, as result columns and reports show it (one entry per
+# field: a new field without a unit fails at import). kb/mb in the names are KiB/MiB.
+FIELD_UNITS: Mapping[str, str] = {
+    "clusters": "count",
+    "pe_width": "MACs",
+    "pe_depth": "MACs",
+    "l2_sram_kb": "KiB per cluster",
+    "l2_bw": "words/cycle per cluster",
+    "glb_mb": "MiB",
+    "glb_bw": "words/cycle",
+    "dram_bw": "words/cycle",
+    "frequency_mhz": "MHz",
+    "precision_bits": "bit",
+    "node_nm": "nm",
+    "dram_gb": "GB",
+}
+if set(FIELD_UNITS) != set(_FIELD_NAMES):
+    raise HardwareError(f"FIELD_UNITS: fields without a unit {sorted(set(_FIELD_NAMES) - set(FIELD_UNITS))}, stale {sorted(set(FIELD_UNITS) - set(_FIELD_NAMES))}")
 
 
 @dataclass(frozen=True, eq=False)

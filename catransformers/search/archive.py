@@ -232,21 +232,39 @@ class Archive:
             "cache_hits": int(self.cache_hits),
         }
 
-    def table(self, accuracy_metric: str | None) -> Any:
-        """evaluations.csv as a DataFrame: id, generation, design columns, metrics, flags, pareto."""
+    def table(self, accuracy_metric: str | None, constants: Mapping[str, Any] | None = None) -> Any:
+        """evaluations.csv as a DataFrame: id, generation, design columns, model_shape, metrics,
+        accuracy flags, `constants` (the scenario columns), limit flags, pareto."""
         import pandas as pd
+
+        from ..accuracy import range_reason
+        from ..evaluate import RANGE_CODE_KEY
+        from ..workloads import model_shape
 
         cat = self.arrays()
         n = len(cat["X"])
         cols: dict[str, Any] = {"id": np.arange(n), "generation": cat["generation"]}
-        cols.update(self.space.decode(cat["X"]))
+        decoded = self.space.decode(cat["X"])
+        cols.update(decoded)
+        cols["model_shape"] = model_shape(self.space.models(decoded)) if n else []
         for k in EVALUATED_KEYS:
             v = cat[k]
+            if k == RANGE_CODE_KEY:
+                continue
             if k in ("macs", "params"):
                 v = pd.array(np.where(np.isfinite(v), v, 0).astype(np.int64), dtype="Int64")
                 v[~np.isfinite(cat[k])] = pd.NA
             cols[k] = v
         cols["accuracy_metric"] = accuracy_metric or ""
+        code = cat[RANGE_CODE_KEY]
+        known = np.isfinite(code)
+        flag = pd.array(np.where(known, code, 0) != 0, dtype="boolean")
+        flag[~known] = pd.NA  # no accuracy computed (not evaluated, or no estimator)
+        cols["accuracy_extrapolated"] = flag
+        reasons = {int(c): range_reason(int(c)) for c in np.unique(code[known])}
+        cols["accuracy_extrapolated_reason"] = [reasons[int(c)] if ok else "" for c, ok in zip(code, known)]
+        for key, value in (constants or {}).items():
+            cols[key] = [value] * n
         for key, limit in self.flag_limits.items():
             with np.errstate(invalid="ignore"):
                 cols[f"meets_{key}"] = cat[key] <= limit

@@ -22,7 +22,7 @@ from .objectives import Constraint, Mode, Objective, get_mode, resolve_constrain
 from .space import DesignSpace, build_space
 from .spec import SearchSpec
 
-__all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "Interrupted", "STATUS"]
+__all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "Interrupted", "STATUS", "scenario_columns", "infeasible_by_constraint"]
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,11 @@ class SearchResult:
     def hypervolume(self) -> list[float]:
         return self.run["hypervolume"]
 
+    @property
+    def recommended(self) -> dict[str, Any] | None:
+        """The recommended design (catransformers.search.decision), plain data; None without a front."""
+        return self.run.get("recommended")
+
 
 def _resolve_accuracy(name: str, base: Any, options: Mapping[str, Any] | None = None) -> Any:
     if name == "none":
@@ -133,6 +138,8 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
             f"accuracy.estimator: {spec.accuracy!r} gives no accuracy for model {space.base.name!r}, "
             "but the objectives include accuracy; allowed: an estimator for this model, or objectives without accuracy"
         )
+    if hasattr(accuracy, "warn"):
+        accuracy.warn = False  # the run counts extrapolated designs once (run.json), not a log line per estimator
     ref = reference_point(objectives, spec.reference_point, mode.reference_point)
     enumerate_ = spec.exhaustive is True or (spec.exhaustive == "auto" and mode.exhaustive)
     if enumerate_ and space.size > spec.exhaustive_limit:
@@ -425,11 +432,12 @@ def _finish(
     report: bool,
 ) -> SearchResult:
     t0 = time.perf_counter()
-    table = archive.table(label)
+    table = archive.table(label, constants=scenario_columns(setup.scenario))
     pareto = table[table["pareto"]].reset_index(drop=True)
     feasible = counts["feasible"]
     status = "complete" if feasible else "no-feasible"
     message = _message(setup, table, counts)
+    recommended = _recommended(setup, pareto)
     evaluations = table
     rows_note = None
     if setup.method == "exhaustive" and counts["designs"] > len(table):
@@ -447,7 +455,10 @@ def _finish(
         "hypervolume_note": "native units (product of the objectives' units), maximised objectives negated, against reference_point",
         "generations_run": generations_run,
         "stopped": stopped,
-        "counts": {**counts, "pareto": int(len(pareto))},
+        "counts": {**counts, "pareto": int(len(pareto)), **_extrapolated_counts(table, pareto)},
+        "infeasible_by_constraint": infeasible_by_constraint(setup, table),
+        "accuracy_validated_range": setup.accuracy.validated_range() if hasattr(setup.accuracy, "validated_range") else None,
+        "recommended": recommended,
         "rows_note": rows_note,
         "accuracy_metric": label,
         "space": setup.space.describe(),
@@ -475,6 +486,56 @@ def _finish(
         timings["total_s"] = time.perf_counter() - t_start
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
     return SearchResult(setup=setup, evaluations=evaluations, pareto=pareto, run=run, out_dir=out_dir)
+
+
+def scenario_columns(scenario: Any) -> dict[str, Any]:
+    """The scenario columns of every result row: name, use region, use-phase intensity, lifetime inferences."""
+    if not hasattr(scenario, "resolved_use_intensity_g_per_kwh"):
+        return {}
+    return {
+        "scenario": scenario.name,
+        "use_region": scenario.use_region or "",
+        "intensity_g_per_kwh": float(scenario.resolved_use_intensity_g_per_kwh),
+        "inferences": float(scenario.lifetime_inferences),
+    }
+
+
+def _extrapolated_counts(table: Any, pareto: Any) -> dict[str, int]:
+    """Designs whose accuracy is an extrapolation: of those evaluated, feasible, on the front (one count per run)."""
+    flag = table["accuracy_extrapolated"].fillna(False).to_numpy(dtype=bool)
+    return {
+        "accuracy_extrapolated": int(flag.sum()),
+        "accuracy_extrapolated_feasible": int((flag & table["feasible"].to_numpy(dtype=bool)).sum()),
+        "accuracy_extrapolated_pareto": int(pareto["accuracy_extrapolated"].fillna(False).to_numpy(dtype=bool).sum()),
+    }
+
+
+def infeasible_by_constraint(setup: SearchSetup, table: Any) -> dict[str, dict[str, Any]]:
+    """Per constraint of the mode: the limit, how many designs broke it and of how many it was
+    checked on (hardware limits: every design; latency: the evaluated ones)."""
+    out = {}
+    for c in setup.constraints:
+        values = table[c.name].to_numpy(dtype=float)
+        known = np.isfinite(values)
+        limit = float(setup.limits[c.name])
+        out[c.name] = {"limit": limit, "broken": int((values[known] > limit).sum()), "checked": int(known.sum())}
+    if "failed" in table:
+        out["evaluation_failed"] = {"limit": None, "broken": int(table["failed"].sum()), "checked": int(len(table))}
+    return out
+
+
+def _recommended(setup: SearchSetup, pareto: Any) -> dict[str, Any] | None:
+    """The front's recommended design with its full breakdown (re-evaluated once, in process)."""
+    from .decision import design_breakdown, recommend
+
+    rec = recommend(pareto, setup.objectives, setup.space.model_columns, setup.space.hardware_columns)
+    if rec is None:
+        return None
+    row = pareto[pareto["id"] == rec["id"]].iloc[0]
+    # accuracy is the row's already: re-evaluating only the cost and carbon keeps a measured
+    # estimator from running again
+    rec["breakdown"] = design_breakdown(setup.space, row, setup.scenario, None, setup.spec.profile)
+    return rec
 
 
 def _write_report(out_dir: str) -> bool:
