@@ -102,6 +102,8 @@ class Evaluation:
             rec["accuracy_all"] = {m: float(np.broadcast_to(v, (len(self),))[i]) for m, v in self.accuracy.values.items()}
         if self.carbon is not None:
             rec["scenario"] = self.carbon.describe() if hasattr(self.carbon, "describe") else None
+            if hasattr(self.carbon, "scenario"):
+                rec["scenario_columns"] = self.carbon.scenario.row_columns()
         if breakdown:
             rec["ops"] = self.cost.op_table(i)
             rec["energy_by_component_j"] = {k: float(np.broadcast_to(v, (len(self),))[i]) for k, v in self.cost.energy_by_component.items()}

@@ -64,7 +64,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     try:
         with _backend(args) as backend:
-            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report, evaluator=backend)
+            scenarios = args.scenarios.split(",") if args.scenarios is not None else None
+            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report, evaluator=backend, scenarios=scenarios)
     finally:
         bar.close()
     text, warnings = compare_summary(result, args.out)
@@ -137,6 +138,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("compare", help="the same space and scenario under several modes; chosen designs at matched accuracy")
     p.add_argument("--modes", metavar="MODE,...", default="carbon,latency,energy,all", help="modes to run (default carbon,latency,energy,all)")
     p.add_argument("--out", metavar="DIR", default=os.path.join("results", "compare"), help="folder: one sub-folder per mode, compare.csv, compare.html (default results/compare)")
+    p.add_argument("--scenarios", metavar="NAME|REGION,...", help="run every mode under each deployment scenario: a preset (reference, paper) or a region code (the spec's scenario with use_region=CODE), e.g. CA-BC-PAPER,US-CA-PAPER,TW-PAPER; one sub-folder per scenario")
     _add_search_args(p)
     p.set_defaults(func=cmd_compare)
 

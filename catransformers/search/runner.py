@@ -22,7 +22,7 @@ from .objectives import Constraint, Mode, Objective, get_mode, resolve_constrain
 from .space import DesignSpace, build_space
 from .spec import SearchSpec
 
-__all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "Interrupted", "STATUS", "scenario_columns", "infeasible_by_constraint"]
+__all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "Interrupted", "STATUS", "infeasible_by_constraint"]
 
 log = logging.getLogger(__name__)
 
@@ -432,7 +432,7 @@ def _finish(
     report: bool,
 ) -> SearchResult:
     t0 = time.perf_counter()
-    table = archive.table(label, constants=scenario_columns(setup.scenario))
+    table = archive.table(label, constants=setup.scenario.row_columns() if hasattr(setup.scenario, "row_columns") else None)
     pareto = table[table["pareto"]].reset_index(drop=True)
     feasible = counts["feasible"]
     status = "complete" if feasible else "no-feasible"
@@ -486,18 +486,6 @@ def _finish(
         timings["total_s"] = time.perf_counter() - t_start
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
     return SearchResult(setup=setup, evaluations=evaluations, pareto=pareto, run=run, out_dir=out_dir)
-
-
-def scenario_columns(scenario: Any) -> dict[str, Any]:
-    """The scenario columns of every result row: name, use region, use-phase intensity, lifetime inferences."""
-    if not hasattr(scenario, "resolved_use_intensity_g_per_kwh"):
-        return {}
-    return {
-        "scenario": scenario.name,
-        "use_region": scenario.use_region or "",
-        "intensity_g_per_kwh": float(scenario.resolved_use_intensity_g_per_kwh),
-        "inferences": float(scenario.lifetime_inferences),
-    }
 
 
 def _extrapolated_counts(table: Any, pareto: Any) -> dict[str, int]:
