@@ -116,7 +116,7 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator (default clip-scaling; none, default, or a registered name)")
     p.add_argument("--grid", metavar="NAME", help="hardware grid (default reference, 3,240 points)")
     A.add_limit_args(p)
-    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress on stderr (default on: a bar on a terminal, one line per 10 generations otherwise, and a note when the hypervolume stops improving)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.add_argument("--data", metavar="CSV|DIR", help="measure accuracy on real data (openclip estimator): an image-caption CSV or an ImageFolder; more options with --set accuracy.options.KEY=VALUE")

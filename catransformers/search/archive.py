@@ -221,6 +221,23 @@ class Archive:
         cat = self.arrays()
         return pareto_mask(cat["F"], cat["feasible"], cat["X"])
 
+    def tally(self, chunk: Mapping[str, np.ndarray] | None = None) -> dict[str, int]:
+        """Counts a run reports once (of `chunk`, default every stored row): designs whose accuracy
+        is an extrapolation (all, feasible), and per constraint how many designs broke it of how
+        many it was checked on (broken_<name>, checked_<name>)."""
+        from ..evaluate import RANGE_CODE_KEY
+
+        c = self.arrays() if chunk is None else chunk
+        code = c[RANGE_CODE_KEY]
+        flag = np.isfinite(code) & (np.nan_to_num(code) != 0)
+        out = {"accuracy_extrapolated": int(flag.sum()), "accuracy_extrapolated_feasible": int((flag & c["feasible"]).sum())}
+        for con in self.constraints:
+            v = c[con.name]
+            known = np.isfinite(v)
+            out[f"broken_{con.name}"] = int((v[known] > self.limits[con.name]).sum())
+            out[f"checked_{con.name}"] = int(known.sum())
+        return out
+
     def counts(self) -> dict[str, int]:
         cat = self.arrays()
         return {

@@ -247,7 +247,7 @@ def run_search(
         generations_run = 1
     else:
         hv, label, generations_run, stopped = _run_generations(setup, archive, out_dir, resume, progress, t_start, timings)
-        counts = archive.counts()
+        counts = {**archive.counts(), **archive.tally()}
     label = label or _accuracy_metric(pop_eval)
     t0 = time.perf_counter()
     result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, t_start, report)
@@ -455,8 +455,8 @@ def _finish(
         "hypervolume_note": "native units (product of the objectives' units), maximised objectives negated, against reference_point",
         "generations_run": generations_run,
         "stopped": stopped,
-        "counts": {**counts, "pareto": int(len(pareto)), **_extrapolated_counts(table, pareto)},
-        "infeasible_by_constraint": infeasible_by_constraint(setup, table),
+        "counts": {**{k: v for k, v in counts.items() if not k.startswith(("broken_", "checked_"))}, "pareto": int(len(pareto)), **_pareto_extrapolated(pareto)},
+        "infeasible_by_constraint": infeasible_by_constraint(setup, counts),
         "accuracy_validated_range": setup.accuracy.validated_range() if hasattr(setup.accuracy, "validated_range") else None,
         "recommended": recommended,
         "rows_note": rows_note,
@@ -488,27 +488,17 @@ def _finish(
     return SearchResult(setup=setup, evaluations=evaluations, pareto=pareto, run=run, out_dir=out_dir)
 
 
-def _extrapolated_counts(table: Any, pareto: Any) -> dict[str, int]:
-    """Designs whose accuracy is an extrapolation: of those evaluated, feasible, on the front (one count per run)."""
-    flag = table["accuracy_extrapolated"].fillna(False).to_numpy(dtype=bool)
-    return {
-        "accuracy_extrapolated": int(flag.sum()),
-        "accuracy_extrapolated_feasible": int((flag & table["feasible"].to_numpy(dtype=bool)).sum()),
-        "accuracy_extrapolated_pareto": int(pareto["accuracy_extrapolated"].fillna(False).to_numpy(dtype=bool).sum()),
-    }
+def _pareto_extrapolated(pareto: Any) -> dict[str, int]:
+    return {"accuracy_extrapolated_pareto": int(pareto["accuracy_extrapolated"].fillna(False).to_numpy(dtype=bool).sum())}
 
 
-def infeasible_by_constraint(setup: SearchSetup, table: Any) -> dict[str, dict[str, Any]]:
+def infeasible_by_constraint(setup: SearchSetup, counts: Mapping[str, int]) -> dict[str, dict[str, Any]]:
     """Per constraint of the mode: the limit, how many designs broke it and of how many it was
-    checked on (hardware limits: every design; latency: the evaluated ones)."""
-    out = {}
+    checked on (hardware limits: every design; latency: the evaluated ones); then failed evaluations."""
+    out: dict[str, dict[str, Any]] = {}
     for c in setup.constraints:
-        values = table[c.name].to_numpy(dtype=float)
-        known = np.isfinite(values)
-        limit = float(setup.limits[c.name])
-        out[c.name] = {"limit": limit, "broken": int((values[known] > limit).sum()), "checked": int(known.sum())}
-    if "failed" in table:
-        out["evaluation_failed"] = {"limit": None, "broken": int(table["failed"].sum()), "checked": int(len(table))}
+        out[c.name] = {"limit": float(setup.limits[c.name]), "broken": int(counts.get(f"broken_{c.name}", 0)), "checked": int(counts.get(f"checked_{c.name}", 0))}
+    out["evaluation_failed"] = {"limit": None, "broken": int(counts.get("failed", 0)), "checked": int(counts.get("evaluated", 0))}
     return out
 
 
