@@ -77,6 +77,27 @@ class Evaluation:
             out[RANGE_CODE_KEY] = np.broadcast_to(np.asarray(self.accuracy.out_of_range_code, dtype=np.float64), (n,)).copy()
         return out
 
+    def columns(self) -> dict[str, Any]:
+        """Result columns of the n designs (a table's worth): model_shape, the metrics, the
+        accuracy flags (accuracy_extrapolated, accuracy_extrapolated_reason) and the scenario columns."""
+        n = len(self)
+        out: dict[str, Any] = {}
+        if self.models is not None:
+            shapes = model_shape(self.models)
+            out["model_shape"] = shapes * n if len(shapes) == 1 else shapes
+        metrics = self.metrics()
+        code = metrics.pop(RANGE_CODE_KEY, None)
+        out.update(metrics)
+        if code is not None:
+            from .accuracy import range_reason
+
+            out["accuracy_extrapolated"] = code != 0
+            reasons = {int(c): range_reason(int(c)) for c in np.unique(code)}
+            out["accuracy_extrapolated_reason"] = [reasons[int(c)] for c in code]
+        if self.carbon is not None and hasattr(self.carbon, "scenario"):
+            out.update({k: [v] * n for k, v in self.carbon.scenario.row_columns().items()})
+        return out
+
     def record(self, i: int = 0, breakdown: bool = True) -> dict[str, Any]:
         """JSON-ready dict for design i: every metric, the accuracy label, and per-op rows."""
         rec: dict[str, Any] = {}

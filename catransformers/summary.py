@@ -166,7 +166,6 @@ def _pairs(values: dict[str, Any], factor: float, unit: str) -> str:
 def recommended_text(rec: dict[str, Any] | None, indent: str = "  ") -> str:
     """The recommended design with its full breakdown, for the terminal (display units)."""
     from .metrics import METRICS
-    from .units import MJ_PER_J, MS_PER_S, UM2_PER_MM2
 
     if not rec:
         return "no recommended design (empty front)"
@@ -175,12 +174,11 @@ def recommended_text(rec: dict[str, Any] | None, indent: str = "  ") -> str:
     lines.append(f"{indent}model     {rec['model_shape']}" + ("  [accuracy extrapolated]" if rec.get("accuracy_extrapolated") else ""))
     lines.append(f"{indent}hardware  " + ", ".join(f"{k}={v}" for k, v in rec["hardware"].items()))
     b = rec.get("breakdown")
+    lat, en, area = METRICS["latency_s"], METRICS["energy_j"], METRICS["area_um2"]
     if b:
         m = b["metrics"]
-        lines.append(
-            f"{indent}cost      latency {fmt(m['latency_s'] * MS_PER_S)} ms, energy {fmt(m['energy_j'] * MJ_PER_J)} mJ per inference, "
-            f"area {fmt(m['area_mm2'])} mm², {fmt(m['tops'])} TOPS"
-        )
+        cost = ", ".join(f"{METRICS[k].label} {fmt(float(METRICS[k].display(m[k])))} {METRICS[k].display_unit}" for k in ("latency_s", "energy_j", "area_mm2", "tops") if k in m)
+        lines.append(f"{indent}cost      {cost}")
         c = b["carbon_kg"]
         if c:
             lines.append(
@@ -188,9 +186,9 @@ def recommended_text(rec: dict[str, Any] | None, indent: str = "  ") -> str:
                 f"(logic {fmt(c['embodied_logic_kg'])}, DRAM {fmt(c['embodied_dram_kg'])}) + operational {fmt(c['operational_kg'])} "
                 f"({fmt(c['energy_lifetime_kwh'])} kWh over the lifetime)"
             )
-        lines.append(f"{indent}energy by component and memory level: {_pairs(b['energy_by_component_j'], MJ_PER_J, 'mJ')}")
-        lines.append(f"{indent}area by part: {_pairs(b['area_by_part_um2'], 1 / UM2_PER_MM2, 'mm²')}")
-        lines.append(f"{indent}latency by op class: {_pairs(b['latency_by_op_class_s'], MS_PER_S, 'ms')}")
+        lines.append(f"{indent}energy by component and memory level: {_pairs(b['energy_by_component_j'], en.display_factor, en.display_unit)}")
+        lines.append(f"{indent}area by part: {_pairs(b['area_by_part_um2'], area.display_factor, area.display_unit)}")
+        lines.append(f"{indent}latency by op class: {_pairs(b['latency_by_op_class_s'], lat.display_factor, lat.display_unit)}")
         cols = ["op", "dataflow", "orientation", "partition", "clusters_used", "l2_loop_order", "glb_loop_order", "utilisation", "bound", "latency_s"]
         mapping = display_table(b["gemm_mappings"], cols)
         lines.append(f"{indent}mapping of each GEMM:")
@@ -202,6 +200,21 @@ def recommended_text(rec: dict[str, Any] | None, indent: str = "  ") -> str:
             + "; ".join(f"{METRICS[k].label} {fmt(float(METRICS[k].display(v['value'])))} {METRICS[k].display_unit} (id {v['id']})".replace("  ", " ") for k, v in best.items() if v["value"] is not None)
         )
     return "\n".join(lines)
+
+
+def recommended_line(rec: dict[str, Any]) -> str:
+    """The recommended design in one line: id, objectives, model shape, accelerator, latency and carbon split."""
+    from .metrics import METRICS
+
+    objs = ", ".join(f"{METRICS[k].display_name} {fmt(float(METRICS[k].display(v)))}" for k, v in rec["objectives"].items() if v is not None)
+    hw = rec["hardware"]
+    text = f"id {rec['id']}: {objs} | {rec['model_shape']} | " + " ".join(f"{k}={v}" for k, v in hw.items())
+    b = rec.get("breakdown")
+    if b and b.get("carbon_kg"):
+        c = b["carbon_kg"]
+        lat = METRICS["latency_s"]
+        text += f" | latency {fmt(lat.display(b['metrics']['latency_s']))} {lat.display_unit}, embodied {fmt(c['embodied_kg'])} + operational {fmt(c['operational_kg'])} kg"
+    return text + (" [accuracy extrapolated]" if rec.get("accuracy_extrapolated") else "")
 
 
 def _front_columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -272,6 +285,10 @@ def compare_summary(result: Any, out_dir: str) -> tuple[str, list[str]]:
             lines.append(f"not a winner: {row.get('mode')}{'@' + row['scenario'] if row.get('scenario') else ''} at accuracy >= {row['accuracy_target']:g} breaks {row['broken_limits']} (no design of its front within every limit)")
     else:
         lines += ["", "no accuracy level is reached by the modes' fronts; no table"]
+    recs = [(label, r.recommended) for label, r in result.results.items() if r.recommended]
+    if recs:
+        lines += ["", "Recommended design of each run (pymoo ASF on the normalised front; full breakdown in each run's run.json):"]
+        lines += [f"{label:<{width}} {recommended_line(rec)}" for label, rec in recs]
     gains = getattr(result, "gains", None)
     if gains is not None and len(gains):
         g = gains.copy()

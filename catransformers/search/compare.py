@@ -88,7 +88,7 @@ def compare_table(
     the run reaches no such accuracy. `groups`: label -> (scenario, mode) when several scenarios ran.
 
     `winner` marks, per target and scenario, the least total carbon among the rows within every
-    limit: a design over a limit is never a winner."""
+    limit (each row at that least value): a design over a limit is never a winner."""
     import pandas as pd
 
     targets = list(targets) if targets is not None else accuracy_targets(fronts, n_targets)
@@ -127,7 +127,9 @@ def compare_table(
             sub = table.loc[idx]
             sub = sub[sub["meets_limits"] & sub["total_kg"].notna()]
             if len(sub):
-                table.loc[sub["total_kg"].idxmin(), "winner"] = True
+                # every row at the least carbon wins (two modes may choose the same design)
+                best = sub["total_kg"].astype(float)
+                table.loc[best.index[np.isclose(best, best.min(), rtol=1e-12, atol=0.0)], "winner"] = True
     if not groups or all(g[0] == "" for g in groups.values()):
         table = table.drop(columns=["scenario"])
     lead = [c for c in ("accuracy_target", "scenario", "mode", "primary", "id", "winner", "meets_limits", "broken_limits", "accuracy", "model_shape") if c in table]

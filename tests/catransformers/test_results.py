@@ -256,3 +256,21 @@ def test_cli_compare_across_scenarios(capsys, tmp_path):
     assert meta["runs"]["carbon@TW-PAPER"] == {"scenario": "TW-PAPER", "mode": "carbon", "dir": "TW-PAPER/carbon"}
     assert "Carbon-aware vs energy-aware" in out and "Recommended" not in err
     assert err.count("validated range") == 0
+
+
+def test_equal_carbon_rows_are_all_winners():
+    ok = {"meets_latency_s": True, "meets_area_um2": True, "meets_tops": True}
+    fronts = {m: _front([{"id": 7, "accuracy": 0.5, "total_kg": 0.25, **ok}]) for m in ("carbon", "all")}
+    table = compare_table(fronts, {"carbon": "total_kg", "all": "total_kg"}, targets=[0.5])
+    assert table["winner"].tolist() == [True, True]
+
+
+def test_sweep_rows_carry_model_shape_flags_and_scenario(tmp_path):
+    from catransformers.carbon import load_scenario
+    from catransformers.sweep import sweep
+
+    res = sweep(get_model("vit-b-16"), load_scenario("paper"), grid=hw_models.grid({"clusters": [1, 2]}))
+    t = res.table
+    assert "accuracy_range_code" not in t and (t["model_shape"] == model_shape(get_model("vit-b-16"))[0]).all()
+    assert (~t["accuracy_extrapolated"]).all() and (t["scenario"] == "paper").all()
+    assert np.allclose(t["intensity_g_per_kwh"], 224.0) and np.allclose(t["inferences"], 3 * 365 * 6 * 3600)
