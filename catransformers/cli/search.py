@@ -126,9 +126,11 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(sub: Any) -> None:
+    from ..search.objectives import OBJECTIVES  # the registry (no pymoo)
+
     p = sub.add_parser("search", help="co-design search (NSGA-II/III or exhaustive) into a results folder")
     p.add_argument("--mode", metavar="MODE", help="carbon (default), latency, energy, all, all-hw, model-only")
-    p.add_argument("--objectives", metavar="NAME,...", help="objectives instead of the mode's: accuracy, total_kg, embodied_kg, operational_kg, latency_s, energy_j, energy_lifetime_kwh, area_mm2")
+    p.add_argument("--objectives", metavar="NAME,...", help=f"objectives instead of the mode's: {', '.join(OBJECTIVES)}")
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<mode>)")
     p.add_argument("--resume", action="store_true", help="continue DIR's run from its last checkpoint (same spec; --generations may grow)")
     p.add_argument("--exhaustive", action="store_true", help="enumerate the space instead of the GA (must fit exhaustive.limit, default 2e6 designs)")

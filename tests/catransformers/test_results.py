@@ -254,7 +254,8 @@ def test_cli_compare_across_scenarios(capsys, tmp_path):
         assert np.allclose(ev["intensity_g_per_kwh"], intensity)
     meta = json.loads((tmp_path / "compare.json").read_text())
     assert meta["runs"]["carbon@TW-PAPER"] == {"scenario": "TW-PAPER", "mode": "carbon", "dir": "TW-PAPER/carbon"}
-    assert "Carbon-aware vs energy-aware" in out and "Recommended" not in err
+    assert "Carbon-aware vs energy-aware" in out and "Recommended design of each run" in out
+    assert all(meta["recommended"][label]["id"] in set(pd.read_csv(tmp_path / v["dir"] / "pareto.csv")["id"]) for label, v in meta["runs"].items())
     assert err.count("validated range") == 0
 
 
