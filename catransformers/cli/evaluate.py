@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..errors import CATransformersError
-from ..summary import EVALUATE_SUMMARY, flat_record, single_report, table, write_csv
+from ..summary import EVALUATE_SUMMARY, display_table, flat_record, single_report, table, write_csv
 from . import args as A
 
 __all__ = ["add_parsers", "cmd_evaluate", "cmd_sweep", "cmd_data"]
@@ -42,7 +42,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     elif len(records) == 1:
         print(single_report(records[0]))
     else:
-        print(table(records, [c for c in EVALUATE_SUMMARY if c in records[0] or c == "model"]))
+        print(display_table(records, [c for c in EVALUATE_SUMMARY if c in records[0] or c == "model"]))
         if records[0].get("accuracy_metric"):
             print(f"\naccuracy: {records[0]['accuracy_metric']}")
     return 0
