@@ -163,14 +163,15 @@ def _pairs(values: dict[str, Any], factor: float, unit: str) -> str:
     return f"{shown} {unit}".rstrip()
 
 
-def recommended_text(rec: dict[str, Any] | None, indent: str = "  ") -> str:
-    """The recommended design with its full breakdown, for the terminal (display units)."""
+def recommended_text(rec: dict[str, Any] | None, indent: str = "  ", mapping_table: bool = True, title: str = "Recommended design") -> str:
+    """The recommended design with its full breakdown, for the terminal (display units); the
+    mapping of each GEMM as a table, or (mapping_table False) one line of dataflow counts."""
     from .metrics import METRICS
 
     if not rec:
         return "no recommended design (empty front)"
     objs = ", ".join(f"{METRICS[k].label} {fmt(float(METRICS[k].display(v)))} {METRICS[k].display_unit}".rstrip() for k, v in rec["objectives"].items() if v is not None)
-    lines = [f"Recommended design: id {rec['id']} ({objs})", f"{indent}chosen by {rec['method_note']}"]
+    lines = [f"{title}: id {rec['id']} ({objs})", f"{indent}chosen by {rec['method_note']}"]
     lines.append(f"{indent}model     {rec['model_shape']}" + ("  [accuracy extrapolated]" if rec.get("accuracy_extrapolated") else ""))
     lines.append(f"{indent}hardware  " + ", ".join(f"{k}={v}" for k, v in rec["hardware"].items()))
     b = rec.get("breakdown")
@@ -189,10 +190,16 @@ def recommended_text(rec: dict[str, Any] | None, indent: str = "  ") -> str:
         lines.append(f"{indent}energy by component and memory level: {_pairs(b['energy_by_component_j'], en.display_factor, en.display_unit)}")
         lines.append(f"{indent}area by part: {_pairs(b['area_by_part_um2'], area.display_factor, area.display_unit)}")
         lines.append(f"{indent}latency by op class: {_pairs(b['latency_by_op_class_s'], lat.display_factor, lat.display_unit)}")
-        cols = ["op", "dataflow", "orientation", "partition", "clusters_used", "l2_loop_order", "glb_loop_order", "utilisation", "bound", "latency_s"]
-        mapping = display_table(b["gemm_mappings"], cols)
-        lines.append(f"{indent}mapping of each GEMM:")
-        lines += [indent + indent + line for line in mapping.splitlines()]
+        if mapping_table:
+            cols = ["op", "dataflow", "orientation", "partition", "clusters_used", "l2_loop_order", "glb_loop_order", "utilisation", "bound", "latency_s"]
+            mapping = display_table(b["gemm_mappings"], cols)
+            lines.append(f"{indent}mapping of each GEMM:")
+            lines += [indent + indent + line for line in mapping.splitlines()]
+        else:
+            flows: dict[str, int] = {}
+            for g in b["gemm_mappings"]:
+                flows[g["dataflow"]] = flows.get(g["dataflow"], 0) + 1
+            lines.append(f"{indent}GEMM dataflows: " + ", ".join(f"{k} {v}" for k, v in sorted(flows.items())) + " (the mapping of each GEMM: run.json recommended.breakdown.gemm_mappings)")
     best = rec.get("best_by_objective", {})
     if best:
         lines.append(
@@ -287,8 +294,10 @@ def compare_summary(result: Any, out_dir: str) -> tuple[str, list[str]]:
         lines += ["", "no accuracy level is reached by the modes' fronts; no table"]
     recs = [(label, r.recommended) for label, r in result.results.items() if r.recommended]
     if recs:
-        lines += ["", "Recommended design of each run (pymoo ASF on the normalised front; full breakdown in each run's run.json):"]
-        lines += [f"{label:<{width}} {recommended_line(rec)}" for label, rec in recs]
+        lines += ["", "Recommended design of each run:"]
+        lines += [f"  {label:<{width}} {recommended_line(rec)}" for label, rec in recs]
+        for label, rec in recs:
+            lines += ["", recommended_text(rec, mapping_table=False, title=f"{label}: recommended design")]
     gains = getattr(result, "gains", None)
     if gains is not None and len(gains):
         g = gains.copy()

@@ -98,7 +98,7 @@ def compare_table(
         for label, frame in fronts.items():
             scenario, mode = groups[label]
             primary = primaries[label]
-            row: dict[str, Any] = {"accuracy_target": target, "scenario": scenario, "mode": mode, "primary": primary}
+            row: dict[str, Any] = {"accuracy_target": target, "scenario": scenario or _scenario_name(frame), "mode": mode, "primary": primary}
             ok = frame[frame["accuracy"] >= target] if "accuracy" in frame else frame.iloc[0:0]
             within = ok[_meets_limits(ok)] if len(ok) else ok
             pick = within if len(within) else ok
@@ -123,18 +123,21 @@ def compare_table(
     table["meets_limits"] = table["meets_limits"].fillna(False).astype(bool)
     table["winner"] = False
     if "total_kg" in table:
-        for _, idx in table.groupby(["accuracy_target", "scenario"]).groups.items():
+        for _, idx in table.groupby(["accuracy_target", "scenario"], dropna=False).groups.items():
             sub = table.loc[idx]
             sub = sub[sub["meets_limits"] & sub["total_kg"].notna()]
             if len(sub):
                 # every row at the least carbon wins (two modes may choose the same design)
                 best = sub["total_kg"].astype(float)
                 table.loc[best.index[np.isclose(best, best.min(), rtol=1e-12, atol=0.0)], "winner"] = True
-    if not groups or all(g[0] == "" for g in groups.values()):
-        table = table.drop(columns=["scenario"])
     lead = [c for c in ("accuracy_target", "scenario", "mode", "primary", "id", "winner", "meets_limits", "broken_limits", "accuracy", "model_shape") if c in table]
     lead += [c for c in COMPARE_COLUMNS if c in table and c not in lead]
     return table[lead + [c for c in table.columns if c not in lead]]
+
+
+def _scenario_name(frame: Any) -> str:
+    """The scenario name a run's rows carry ('' when they carry none)."""
+    return str(frame["scenario"].iloc[0]) if "scenario" in frame and len(frame) else ""
 
 
 def carbon_gains(table: Any) -> Any:
@@ -144,7 +147,7 @@ def carbon_gains(table: Any) -> Any:
 
     if "mode" not in table or not {"carbon", "energy"} <= set(table["mode"]) or "total_kg" not in table:
         return None
-    keys = ["scenario", "accuracy_target"] if "scenario" in table else ["accuracy_target"]
+    keys = ["scenario", "accuracy_target"]
     rows = []
     for key, sub in table.groupby(keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
