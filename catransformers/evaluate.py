@@ -10,7 +10,7 @@ import numpy as np
 
 from hw_models import CostReport, HardwareBatch, HardwareConfig, Workload, evaluate_cost
 
-from .metrics import PIPELINE_METRICS
+from .metrics import METRICS, PIPELINE_METRICS
 from .workloads import ModelBatch, ModelConfig, count_params, lower, model_shape
 
 __all__ = ["DesignPoint", "Evaluation", "evaluate", "METRIC_KEYS", "RANGE_CODE_KEY", "default_accuracy_estimator"]
@@ -57,17 +57,13 @@ class Evaluation:
     def metrics(self) -> dict[str, np.ndarray]:
         """Flat dict of (n,) arrays, keys from METRIC_KEYS that apply (NaN accuracy where unknown)."""
         n = len(self)
-        out: dict[str, np.ndarray] = {
-            "latency_s": self.cost.latency_s,
-            "energy_j": self.cost.energy_j,
-            "area_um2": self.cost.area_um2,
-            "area_mm2": self.cost.area_mm2,
-            "tops": self.cost.tops,
-            "macs": np.broadcast_to(self.cost.macs, (n,)),
-            "params": np.broadcast_to(self.params, (n,)),
-        }
-        if self.carbon is not None:
-            for key in ("embodied_kg", "embodied_logic_kg", "embodied_dram_kg", "operational_kg", "total_kg", "energy_lifetime_kwh"):
+        out: dict[str, np.ndarray] = {}
+        for key, m in METRICS.items():
+            if m.source == "cost":
+                out[key] = np.broadcast_to(getattr(self.cost, key), (n,))
+            elif m.source == "model":
+                out[key] = np.broadcast_to(self.params, (n,))
+            elif m.source == "carbon" and self.carbon is not None:
                 out[key] = np.broadcast_to(getattr(self.carbon, key), (n,))
         if self.accuracy is not None:
             acc = np.broadcast_to(np.asarray(self.accuracy.primary, dtype=float), (n,)).copy()

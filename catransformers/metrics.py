@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 DIRECTIONS = ("min", "max", None)
+SOURCES = ("cost", "model", "carbon", "accuracy")
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,13 @@ class Metric:
     display_factor: float  # display value = stored value * display_factor
     description: str
     display_name: str = ""  # compact console header with the display unit, e.g. "latency_ms"
+    source: str = "cost"  # what computes it: "cost" (hw_models.CostReport), "model" (parameter count), "carbon" (CarbonReport), "accuracy"
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
             raise ConfigError(f"metric {self.name}: direction {self.direction!r}; allowed: min, max, None")
+        if self.source not in SOURCES:
+            raise ConfigError(f"metric {self.name}: source {self.source!r}; allowed: {', '.join(SOURCES)}")
         if not self.display_name:
             object.__setattr__(self, "display_name", self.name)
 
@@ -74,14 +78,14 @@ METRICS: Mapping[str, Metric] = MappingProxyType(
             Metric("area_mm2", "mm^2", "min", "accelerator area", "mm²", 1.0, "die area of the accelerator", "area_mm2"),
             Metric("tops", "TOPS", "max", "peak throughput", "TOPS", 1.0, "peak tensor-core throughput, 2 operations per MAC", "tops"),
             Metric("macs", "MAC", None, "MACs per inference", "GMAC", PER_BILLION, "multiply-accumulates of one inference", "gmacs"),
-            Metric("params", "count", None, "parameters", "M", PER_MILLION, "weights of the (pruned) model", "params_m"),
-            Metric("embodied_kg", _KG, "min", "embodied carbon", _KG, 1.0, "manufacturing carbon of the accelerator and its DRAM", "embodied_kg"),
-            Metric("embodied_logic_kg", _KG, "min", "embodied carbon, logic", _KG, 1.0, "manufacturing carbon of the accelerator die", "logic_kg"),
-            Metric("embodied_dram_kg", _KG, "min", "embodied carbon, DRAM", _KG, 1.0, "manufacturing carbon of the off-chip DRAM", "dram_kg"),
-            Metric("operational_kg", _KG, "min", "operational carbon", _KG, 1.0, "carbon of the lifetime energy at the use region's grid intensity", "operational_kg"),
-            Metric("total_kg", _KG, "min", "total carbon", _KG, 1.0, "embodied + operational carbon over the lifetime", "total_kg"),
-            Metric("energy_lifetime_kwh", "kWh", "min", "lifetime energy", "kWh", 1.0, "energy of every inference of the lifetime", "lifetime_kwh"),
-            Metric("accuracy", "fraction", "max", "accuracy", "fraction", 1.0, "primary accuracy metric of the model (see accuracy_metric)", "accuracy"),
+            Metric("params", "count", None, "parameters", "M", PER_MILLION, "weights of the (pruned) model", "params_m", source="model"),
+            Metric("embodied_kg", _KG, "min", "embodied carbon", _KG, 1.0, "manufacturing carbon of the accelerator and its DRAM", "embodied_kg", source="carbon"),
+            Metric("embodied_logic_kg", _KG, "min", "embodied carbon, logic", _KG, 1.0, "manufacturing carbon of the accelerator die", "logic_kg", source="carbon"),
+            Metric("embodied_dram_kg", _KG, "min", "embodied carbon, DRAM", _KG, 1.0, "manufacturing carbon of the off-chip DRAM", "dram_kg", source="carbon"),
+            Metric("operational_kg", _KG, "min", "operational carbon", _KG, 1.0, "carbon of the lifetime energy at the use region's grid intensity", "operational_kg", source="carbon"),
+            Metric("total_kg", _KG, "min", "total carbon", _KG, 1.0, "embodied + operational carbon over the lifetime", "total_kg", source="carbon"),
+            Metric("energy_lifetime_kwh", "kWh", "min", "lifetime energy", "kWh", 1.0, "energy of every inference of the lifetime", "lifetime_kwh", source="carbon"),
+            Metric("accuracy", "fraction", "max", "accuracy", "fraction", 1.0, "primary accuracy metric of the model (see accuracy_metric)", "accuracy", source="accuracy"),
         )
     }
 )
