@@ -45,8 +45,9 @@ class ProgressBar:
         hv.append(float(p.hypervolume))
         prefix = f"{label}  " if label else ""
         stats = f"HV {p.hypervolume:.5g}  designs {p.designs:,}  feasible {p.feasible:,}  {p.elapsed_s:.1f} s"
+        enumerating = getattr(p, "method", "") == "exhaustive"
         note = None
-        if label not in self._noted and stalled(hv):
+        if not enumerating and label not in self._noted and stalled(hv):
             self._noted.add(label)
             note = (
                 f"{prefix}note: hypervolume up less than {STALL_FRACTION:.1%} over the last {STALL_WINDOW} generations "
@@ -61,6 +62,8 @@ class ProgressBar:
             if note:
                 self.stream.write("\n" + note + "\n")
                 self.active = False
+        elif enumerating:
+            self.stream.write(f"{prefix}enumerated {p.designs:,} designs: {stats}\n")  # one line per chunk
         else:
             if p.generation == 1 or p.generation % self.every == 0 or p.generation >= p.generations:
                 self.stream.write(f"{prefix}generation {p.generation}/{p.generations}: {stats}\n")

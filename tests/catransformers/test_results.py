@@ -275,3 +275,12 @@ def test_sweep_rows_carry_model_shape_flags_and_scenario(tmp_path):
     assert "accuracy_range_code" not in t and (t["model_shape"] == model_shape(get_model("vit-b-16"))[0]).all()
     assert (~t["accuracy_extrapolated"]).all() and (t["scenario"] == "paper").all()
     assert np.allclose(t["intensity_g_per_kwh"], 224.0) and np.allclose(t["inferences"], 3 * 365 * 6 * 3600)
+
+
+def test_plain_progress_of_an_enumeration_names_the_designs():
+    out = io.StringIO()
+    bar = ProgressBar(True, "all-hw", tty=False, stream=out)
+    for k in range(1, 13):  # chunks: hypervolume flat, yet no stall note (not generations)
+        bar(SimpleNamespace(generation=0, generations=1, designs=100 * k, feasible=90 * k, hypervolume=0.5, elapsed_s=0.1, method="exhaustive"))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 12 and lines[-1].startswith("all-hw  enumerated 1,200 designs: HV 0.5") and "note" not in out.getvalue()
