@@ -174,6 +174,10 @@ def recommended_text(rec: dict[str, Any] | None, indent: str = "  ", mapping_tab
     lines = [f"{title}: id {rec['id']} ({objs})", f"{indent}chosen by {rec['method_note']}"]
     lines.append(f"{indent}model     {rec['model_shape']}" + ("  [accuracy extrapolated]" if rec.get("accuracy_extrapolated") else ""))
     lines.append(f"{indent}hardware  " + ", ".join(f"{k}={v}" for k, v in rec["hardware"].items()))
+    if rec.get("tied_ids"):
+        ids = rec["tied_ids"]
+        shown = ", ".join(str(i) for i in ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+        lines.append(f"{indent}ties      the same objective values: id {shown} (differ in {', '.join(rec['tied_differ_in'])})")
     b = rec.get("breakdown")
     lat, en, area = METRICS["latency_s"], METRICS["energy_j"], METRICS["area_um2"]
     if b:

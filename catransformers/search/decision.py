@@ -78,6 +78,10 @@ def recommend(pareto: Any, objectives: Sequence[Objective], model_columns: Seque
     i = recommend_index(F)
     rows = pareto.to_dict("records")
     out = {"method": METHOD, "method_note": METHOD_NOTE, **_row(rows[i], objectives, hardware_columns, model_columns)}
+    # designs with the same objective values (e.g. an L2 port that no GEMM is bound by): the same trade-off
+    tied = [j for j in np.flatnonzero(np.all(F == F[i], axis=1)) if j != i]
+    out["tied_ids"] = [int(rows[j]["id"]) for j in tied]
+    out["tied_differ_in"] = sorted({k for j in tied for k in (*model_columns, *hardware_columns) if k in rows[j] and rows[j][k] != rows[i][k]})
     best = {}
     for j, o in enumerate(objectives):
         k = int(np.argmin(F[:, j]))

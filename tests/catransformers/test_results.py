@@ -142,6 +142,8 @@ def test_recommended_design_in_run_json_with_a_breakdown_that_adds_up(tmp_path):
     pareto = pd.read_csv(tmp_path / "pareto.csv")
     row = pareto[pareto["id"] == rec["id"]].iloc[0]
     assert rec["method"] == "asf" and rec["model_shape"] == row["model_shape"]
+    same = pareto[(pareto["accuracy"] == row["accuracy"]) & (pareto["total_kg"] == row["total_kg"]) & (pareto["id"] != rec["id"])]
+    assert rec["tied_ids"] == same["id"].tolist()
     assert rec["objectives"]["total_kg"] == pytest.approx(row["total_kg"]) and rec["hardware"]["pe_width"] == row["pe_width"]
     assert rec["best_by_objective"]["accuracy"]["value"] == pytest.approx(pareto["accuracy"].max())
     assert rec["best_by_objective"]["total_kg"]["value"] == pytest.approx(pareto["total_kg"].min())
@@ -284,3 +286,16 @@ def test_plain_progress_of_an_enumeration_names_the_designs():
         bar(SimpleNamespace(generation=0, generations=1, designs=100 * k, feasible=90 * k, hypervolume=0.5, elapsed_s=0.1, method="exhaustive"))
     lines = out.getvalue().splitlines()
     assert len(lines) == 12 and lines[-1].startswith("all-hw  enumerated 1,200 designs: HV 0.5") and "note" not in out.getvalue()
+
+
+def test_recommendation_names_the_designs_that_tie_with_it():
+    from catransformers.search.decision import recommend
+    from catransformers.search.objectives import get_objective
+
+    front = pd.DataFrame(
+        {"id": [3, 5, 8, 9], "accuracy": [0.40, 0.45, 0.45, 0.50], "total_kg": [0.20, 0.25, 0.25, 0.40], "l2_bw": [64, 64, 128, 64], "pe_width": [32] * 4, "model_shape": ["a", "b", "b", "c"]}
+    )
+    rec = recommend(front, [get_objective("accuracy"), get_objective("total_kg")], [], ["pe_width", "l2_bw"])
+    # normalised: (1, 0), (0.5, 0.25), (0.5, 0.25), (0, 1): ASF max 1, 0.5, 0.5, 1 -> id 5, first of the tie
+    assert rec["id"] == 5 and rec["tied_ids"] == [8] and rec["tied_differ_in"] == ["l2_bw"]
+    assert rec["best_by_objective"] == {"accuracy": {"id": 9, "value": 0.5, "model_shape": "c"}, "total_kg": {"id": 3, "value": 0.2, "model_shape": "a"}}
