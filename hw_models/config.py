@@ -6,6 +6,7 @@ import itertools
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -117,7 +118,7 @@ _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(HardwareConfig))
 # Unit of every HardwareConfig field, as result columns and reports show it (one entry per
 # field; tests/catransformers/test_results.py checks that none is missing). kb/mb in the
 # names are KiB/MiB.
-FIELD_UNITS: Mapping[str, str] = {
+FIELD_UNITS: Mapping[str, str] = MappingProxyType({
     "clusters": "count",
     "pe_width": "MACs",
     "pe_depth": "MACs",
@@ -130,7 +131,7 @@ FIELD_UNITS: Mapping[str, str] = {
     "precision_bits": "bit",
     "node_nm": "nm",
     "dram_gb": "GB",
-}
+})
 
 
 @dataclass(frozen=True, eq=False)
