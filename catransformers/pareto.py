@@ -1,4 +1,4 @@
-"""The one non-dominated filter of the code base (numpy only; search and viz both use it): ties kept, duplicate designs once."""
+"""Non-dominated sets in numpy (one filter for search and plots): ties kept, duplicate designs once."""
 
 from __future__ import annotations
 

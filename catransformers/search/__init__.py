@@ -9,7 +9,7 @@ from .compare import carbon_gains, compare_table, run_compare, scenario_specs
 from .decision import recommend, recommend_index
 from .hypervolume import hypervolume, reference_point
 from .objectives import CONSTRAINTS, OBJECTIVES, Constraint, Mode, Objective, get_mode, list_modes
-from .pareto import non_dominated, pareto_mask
+from ..pareto import non_dominated, pareto_mask
 from .runner import Interrupted, Progress, SearchResult, SearchSetup, prepare, run_search
 from .space import DesignSpace, Variable, build_space
 from .spec import SearchSpec, default_spec, load_spec, spec_from_mapping
