@@ -6,10 +6,28 @@ import csv
 import os
 from typing import Any, Sequence, TextIO
 
-__all__ = ["fmt", "table", "write_csv", "single_report", "front_rows", "search_summary", "compare_summary", "EVALUATE_SUMMARY"]
+__all__ = [
+    "fmt",
+    "table",
+    "display_table",
+    "display_rows",
+    "write_csv",
+    "flat_record",
+    "single_report",
+    "front_rows",
+    "recommended_text",
+    "recommended_line",
+    "infeasibility_text",
+    "extrapolated_text",
+    "search_summary",
+    "compare_summary",
+    "EVALUATE_SUMMARY",
+]
 
 def fmt(value: Any) -> str:
-    """A number as a terminal shows it: 4 significant digits, scientific outside [1e-3, 1e6), n/a for NaN."""
+    """A number as a terminal shows it: 4 significant digits, scientific outside [1e-3, 1e6), n/a for NaN or NA."""
+    if value is None or type(value).__name__ == "NAType":
+        return "n/a"
     if isinstance(value, float):
         if value != value:
             return "n/a"
