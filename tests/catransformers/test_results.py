@@ -299,3 +299,16 @@ def test_recommendation_names_the_designs_that_tie_with_it():
     # normalised: (1, 0), (0.5, 0.25), (0.5, 0.25), (0, 1): ASF max 1, 0.5, 0.5, 1 -> id 5, first of the tie
     assert rec["id"] == 5 and rec["tied_ids"] == [8] and rec["tied_differ_in"] == ["l2_bw"]
     assert rec["best_by_objective"] == {"accuracy": {"id": 9, "value": 0.5, "model_shape": "c"}, "total_kg": {"id": 3, "value": 0.2, "model_shape": "a"}}
+
+
+def test_cli_search_prints_the_recommended_design_and_plain_progress(capsys, tmp_path):
+    code = main(["search", "--mode", "carbon", "--population", "8", "--generations", "12", "--no-report", "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rec = json.loads((tmp_path / "run.json").read_text())["recommended"]
+    assert f"Recommended design: id {rec['id']} " in out and rec["model_shape"] in out and "mapping of each GEMM:" in out
+    assert "latency_ms" in out and "model_shape" in out  # display units and the model in the front table
+    # stderr is not a terminal here: plain lines at generations 1, 10 and 12, no carriage returns
+    assert [line.split(":")[0] for line in err.splitlines() if "generation" in line and "note" not in line] == [
+        "carbon  generation 1/12", "carbon  generation 10/12", "carbon  generation 12/12"]
+    assert "\r" not in err
