@@ -22,7 +22,8 @@ from .mapping import (
     scalesim_ws_cycles,
     vector_cycles,
 )
-from .workload import VECTOR_KINDS, Gemm, Op, VectorOp, Workload
+from .fusion import NO_FUSION, FusionRules, fuse
+from .workload import VECTOR_KINDS, Edge, Gemm, Op, VectorOp, Workload
 
 __all__ = [
     "HardwareConfig",
@@ -36,7 +37,11 @@ __all__ = [
     "VectorOp",
     "Op",
     "Workload",
+    "Edge",
     "VECTOR_KINDS",
+    "fuse",
+    "FusionRules",
+    "NO_FUSION",
     # cost models
     "evaluate_cost",
     "CostReport",

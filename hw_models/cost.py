@@ -13,6 +13,7 @@ from .area import tops as _tops
 from .config import HardwareBatch, HardwareConfig
 from .energy import ENERGY_COMPONENTS, PJ_PER_J, Profile, access_energies, check_profile_matches, leakage_power_w, load_profile
 from .errors import HardwareError
+from .fusion import fuse
 from .mapping import BOUNDS, DATAFLOWS, LOOP_ORDERS, ORIENTATIONS, PARTITIONS, _batch_length, _gemm, _gemm_groups, _vector, make_context
 from .workload import Gemm, VectorOp, Workload
 
@@ -66,6 +67,7 @@ class CostReport:
                     "clusters_used": int(d["clusters_used"][0]),
                     "l2_loop_order": LOOP_ORDERS[int(d["l2_loop_order"][0])],
                     "glb_loop_order": LOOP_ORDERS[int(d["glb_loop_order"][0])],
+                    "fused": list(op.fused),
                 }
                 kind, macs = "gemm", float(res.macs[0]) * repeat
             else:
@@ -81,7 +83,7 @@ class CostReport:
                     "macs": macs,
                     "latency_s": float(self.op_latency_s[j, i]),
                     "energy_j": float(self.op_energy_j[j, i]),
-                    "cycles": float(res.cycles[0]) * repeat,
+                    "cycles": float(self.op_cycles[j, i]),
                     "utilisation": float(d["utilisation"][0]),
                     "bound": BOUNDS[int(d["bound"][0])],
                     "mapping": mapping,
@@ -97,10 +99,11 @@ def _take_workload(wl: Workload, i: int) -> Workload:
     ops = []
     for op in wl.ops:
         if isinstance(op, Gemm):
-            ops.append(Gemm(op.name, pick(op.m), pick(op.k), pick(op.n), pick(op.batch), pick(op.repeat), op.group))
+            ops.append(Gemm(op.name, pick(op.m), pick(op.k), pick(op.n), pick(op.batch), pick(op.repeat), op.group,
+                            op.fused, pick(op.epilogue_cycles)))
         else:
             ops.append(VectorOp(op.name, op.kind, pick(op.elements), pick(op.row), pick(op.repeat), op.group))
-    return Workload(tuple(ops), wl.name)
+    return Workload(tuple(ops), wl.name, wl.edges)
 
 
 def _as_batch(hw: "HardwareBatch | HardwareConfig") -> HardwareBatch:
@@ -129,6 +132,7 @@ def evaluate_cost(
     hw = _as_batch(hw)
     prof = load_profile(profile)
     check_profile_matches(hw, prof)
+    workload = fuse(workload, prof.fusion)  # the profile's fusion pass over the operator graph
     use_leakage = bool(leakage)
     n = _batch_length(len(hw), workload.n)
     ctx = make_context(hw, access_energies(hw, prof), prof, n)
@@ -168,7 +172,8 @@ def evaluate_cost(
                 acc[name] += value
             else:
                 acc[name] = np.array(value, dtype=np.float64)  # a copy we may add into
-        np.multiply(res.cycles, repeat, out=op_cycles[j])
+        cycles = res.cycles + op.epilogue_cycles if isinstance(op, Gemm) and op.fused else res.cycles
+        np.multiply(cycles, repeat, out=op_cycles[j])
         np.multiply(energy, repeat, out=op_energy_pj[j])
 
     comp = {name: np.zeros(n) for name in ENERGY_COMPONENTS}

@@ -14,6 +14,7 @@ import numpy as np
 
 from .config import HardwareBatch
 from .errors import HardwareError
+from .fusion import NO_FUSION, FusionRules, parse_fusion
 from .workload import VECTOR_KINDS
 
 __all__ = [
@@ -118,6 +119,7 @@ class Profile:
     softmax_l2_reads: int
     softmax_lut_reads: int
     sources: Mapping[str, str] = field(repr=False)  # "section.key" -> source text, for reports
+    fusion: FusionRules = NO_FUSION  # optional [fusion] section (hw_models.fusion)
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,7 +179,7 @@ def _table(section: str, data: Mapping[str, Any], value_key: str = "area_um2") -
 
 
 def _parse(data: Mapping[str, Any], origin: str) -> Profile:
-    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector")
+    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector", "fusion")
     for key in data:
         if key not in top_allowed:
             raise HardwareError(f"profile {origin}: unknown section [{key}]; allowed: {', '.join(top_allowed)}")
@@ -248,6 +250,7 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         softmax_l2_reads=int(num("vector.softmax_l2_reads")),
         softmax_lut_reads=int(values["vector.softmax_lut_reads"]),
         sources=sources,
+        fusion=parse_fusion(data.get("fusion"), sources),
     )
 
 
