@@ -70,6 +70,7 @@ _SRAM_KEYS: tuple[str, ...] = ("capacity_kib", "port_bytes", "read_pj_per_word",
 # take the physical default (docs/hardware-model.md 6 lists why each default is what it is).
 _ACCOUNTING_KEYS: tuple[str, ...] = (
     "tc_mac_pj", "register_pj", "systolic_fill_drain", "tc_l2_operand_buffers", "tc_word_costs_full_access", "dram_access_bits",
+    "dram_read_write_ports",
 )
 _PRIMITIVE_KEYS: tuple[str, ...] = ("passes", "inputs", "l2_reads", "lut_reads")
 _COMPOSITE_KEYS: tuple[str, ...] = ("steps",)
@@ -133,6 +134,7 @@ class Profile:
     tc_l2_operand_buffers: int  # L2 buffers of tc_l2 the GLB -> L2 tiling may fill (1: one shared)
     tc_sram_words_per_charge: float  # words of an SRAM port access charged per word moved (1: per word)
     tc_dram_words_per_charge: float  # likewise for DRAM accesses
+    dram_read_write_ports: bool  # False: one DRAM bus for reads and writes; True: dram_bw each way
     sources: Mapping[str, str] = field(repr=False)  # "section.key" -> source text, for reports
     fusion: FusionRules = NO_FUSION  # optional [fusion] section (hw_models.fusion)
 
@@ -278,6 +280,7 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         tc_l2_operand_buffers=int(acct.get("tc_l2_operand_buffers", 1)),
         tc_sram_words_per_charge=_words_per_charge(acct, sram_port),
         tc_dram_words_per_charge=max(float(acct.get("dram_access_bits", precision)) / precision, 1.0) if acct.get("tc_word_costs_full_access", False) else 1.0,
+        dram_read_write_ports=bool(acct.get("dram_read_write_ports", False)),
         sources=sources,
         fusion=parse_fusion(data.get("fusion"), sources),
     )
@@ -310,7 +313,7 @@ def _accounting(table: Mapping[str, Any], sources: dict[str, str]) -> dict[str, 
             raise HardwareError(f"profile accounting: unknown key {key!r}; allowed: {', '.join(_ACCOUNTING_KEYS)}")
         value = _entry(table, "accounting", key)
         sources[f"accounting.{key}"] = table[key]["source"]
-        if key in ("systolic_fill_drain", "tc_word_costs_full_access"):
+        if key in ("systolic_fill_drain", "tc_word_costs_full_access", "dram_read_write_ports"):
             if not isinstance(value, bool):
                 raise HardwareError(f"profile accounting.{key}: {value!r} is not allowed; must be true or false")
             out[key] = value

@@ -188,7 +188,7 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
     hw_m = (ctx.clusters, ctx.tc_l2_tiling_words, ctx.glb_words, ctx.glb_bw, ctx.dram_bw, el2r, el2w, e.glb_tc_read_pj, e.glb_tc_write_pj)
     args_m = [_gather([p.floats[i] for p in group], reps_m) for i in range(4)]
     args_m += [_gather([np.asarray(a, np.float64)] * len(group), reps_m) for a in hw_m]
-    sel_m, parts_m, minfo = memory_level(*args_m, e.dram_tc_pj, batch_slots, detail)
+    sel_m, parts_m, minfo = memory_level(*args_m, e.dram_tc_pj, batch_slots, detail, ctx.profile.dram_read_write_ports)
     first = FIRST_BATCH_SLOT
     if batch_slots > 1 and not detail and np.all(sel_m[first + 1 :] == sel_m[first]):
         # Fewer clusters on the batch cannot win: same memory cost, more heads per cluster.

@@ -31,7 +31,7 @@ def batch_used(ncl: Arr, j: int) -> Arr:
 
 def memory_level(
     M: Arr, K: Arr, N: Arr, B: Arr, ncl: Arr, Lw: Arr, Gw: Arr, glbbw: Arr, drambw: Arr,
-    el2r: Arr, el2w: Arr, eglbr: Arr, eglbw: Arr, edram: float, batch_slots: int, detail: bool,
+    el2r: Arr, el2w: Arr, eglbr: Arr, eglbw: Arr, edram: float, batch_slots: int, detail: bool, dram_rw_ports: bool = False,
 ) -> tuple[Arr, Arr, dict[str, Arr] | None]:
     """Per slot: [cycles of the GLB and DRAM ports, energy] (S, U, 2) and energy parts (S, U, 3) in pJ.
 
@@ -58,7 +58,8 @@ def memory_level(
     out_w = B * mn  # outputs: L2 -> GLB once, GLB -> DRAM once
     dr = B * dram_rd[dsub]
     glb_cyc = np.maximum(glb_r, out_w) / glbbw
-    dram_cyc = (dr + out_w) / drambw
+    # One DRAM bus for reads and writes, or (the reference's roofline) dram_bw each way.
+    dram_cyc = (np.maximum(dr, out_w) if dram_rw_ports else dr + out_w) / drambw
     l2_fill = B * fills[sub]
     e_l2 = l2_fill * el2w + out_w * el2r  # L2 fills (writes) and drains (reads)
     # GLB: reads to the L2s and to DRAM, writes from the L2s and from DRAM.

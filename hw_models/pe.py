@@ -49,11 +49,14 @@ LINK_SHARED, LINK_READ_WRITE, LINK_PER_OPERAND = 0, 1, 2
 Arr = np.ndarray
 
 
-def _tile(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: bool, latch: Any, fill: float, os: Any) -> tuple[Arr, ...]:
+def _tile(
+    sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: bool, latch: Any, fill: float, os: Any, cache: dict | None = None
+) -> tuple[Arr, ...]:
     """One register tiling of one candidate: (compute, stationary reads, row-edge reads, column reads, writes).
 
-    The stationary tile S_r x S_c is cut into folds of r rows x c columns (balanced); each PE holds
-    q <= p words of it along `axis_rows` (False: q column folds per PE, True: q row folds). A group
+    The stationary tile S_r x S_c is cut into groups of at most p folds along `axis_rows` (False:
+    columns, True: rows); a group's share of that dimension is spread over q = min(p, share)
+    register words per PE and ceil(share / q) array columns (rows), balanced. A group
     of q folds streams q*T words per edge and costs q*(r + T) + r + c - 2 cycles with fill/drain
     (q = 1: SCALE-Sim's 2r + c + T - 2), q*T without (fill = 0).
 
@@ -62,35 +65,44 @@ def _tile(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: b
     per word. Along rows, the word that flows down a column (the partial sum for WS / IS, B for
     OS) stays in the PE for q words with `latch`, else it leaves after each.
     """
+    key = (axis_rows, sr.shape)
+    hit = cache.get(key) if cache is not None else None
+    if hit is None:
+        # What does not depend on p: the other dimension's folds, the stationary tile.
+        t_sc = t * sc
+        stationary = sr * sc
+        st_reads = stationary * (1.0 - os)
+        if axis_rows:
+            fc = ceil_div(sc, cols)
+            hit = (t_sc, stationary, st_reads, fc, ceil_div(sc, fc), t * sr * fc)
+        else:
+            fr = ceil_div(sr, rows)
+            flow = t_sc * fr
+            hit = (t_sc, stationary, st_reads, fr, ceil_div(sr, fr), t * sr, flow - t_sc * (1.0 - os), flow + (stationary - flow) * os)
+        if cache is not None:
+            cache[key] = hit
+    t_sc, stationary, st_reads = hit[:3]
+    fixed = fill * (hit[4] - _PIPELINE_OFFSET)  # fill * (c - 2) or fill * (r - 2)
     if axis_rows:
-        fc = ceil_div(sc, cols)
-        c = ceil_div(sc, fc)
+        fc, c, row_reads = hit[3:6]
         groups = ceil_div(sr, rows * p)
         rg = ceil_div(sr, groups)
-        q = ceil_div(rg, rows)
+        q = np.minimum(p, rg)
         r = ceil_div(rg, q)
-        compute = groups * fc * (fill * (q * r + r + c - _PIPELINE_OFFSET) + q * t)
-        row_reads = t * sr * fc
-        col_folds = groups * np.where(latch, 1.0, q)
+        compute = groups * fc * (fill * (q * r + r) + fixed + q * t)
+        # WS / IS: partial sums leave once per group (latched) or per word and are read back for
+        # every one after the first. OS: B streams down the columns as often; outputs leave once.
+        flow = t_sc * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
+        col_reads = flow - t_sc * (1.0 - os)
+        writes = flow + (stationary - flow) * os
     else:
-        fr = ceil_div(sr, rows)
-        r = ceil_div(sr, fr)
+        fr, r, t_sr, col_reads, writes = hit[3:8]
         groups = ceil_div(sc, cols * p)
         cg = ceil_div(sc, groups)
-        q = ceil_div(cg, cols)
+        q = np.minimum(p, cg)
         c = ceil_div(cg, q)
-        compute = fr * groups * (fill * (q * r + r + c - _PIPELINE_OFFSET) + q * t)
-        row_reads = t * sr * groups * np.where(latch, 1.0, q)
-        col_folds = fr
-    t_sc = t * sc
-    stationary = sr * sc
-    # WS / IS: the stationary tile is read once; partial sums leave once per row fold and are
-    # read back for every row fold after the first. OS: B streams down the columns once per
-    # row fold; each output is written once.
-    flow = t_sc * col_folds
-    col_reads = flow - t_sc * (1.0 - os)
-    writes = flow + (stationary - flow) * os
-    st_reads = stationary * (1.0 - os)
+        compute = fr * groups * (fill * (q * r + c) + fill * (r - _PIPELINE_OFFSET) + q * t)
+        row_reads = t_sr * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
     return compute, st_reads, row_reads, col_reads, writes, q
 
 
@@ -148,7 +160,12 @@ def pe_level(
     rows, cols = arr[_C_ROWSIDE], arr[_C_COLSIDE]  # (6, V)
     sr, sc, t = dims[_C_ROW], dims[_C_COL], dims[_C_TIME]
     os = _C_IS_OS
-    latch6 = latch[None, :] if np.ndim(latch) else latch
+    # A uniform latch setting is a scalar: np.where on it is then free.
+    latch_arr = np.asarray(latch)
+    if latch_arr.size and np.all(latch_arr == latch_arr.flat[0]):
+        latch6 = bool(latch_arr.flat[0])
+    else:
+        latch6 = latch_arr[None, :] if latch_arr.ndim else latch
     link6 = link[None, :] if np.ndim(link) else link
     mask = None if allowed is None else np.asarray(allowed).reshape(6)[:, None]
     best = None
@@ -162,8 +179,13 @@ def pe_level(
             if p / 2.0 < need[axis_rows]:
                 combos.append((p, axis_rows))
         p *= 2.0
+    # With weights-only registers everywhere, only the two WS candidates can use more words.
+    any_stationary = bool(np.any(stationary_ok))
+    cache: dict = {}
     for p, axis_rows in combos:
-        compute, st, row, col, wr, q = _tile(sr, sc, t, rows, cols, p, axis_rows, latch6, fill, os)
+        sub = slice(None) if p == 1.0 or any_stationary else slice(0, 2)
+        args = (sr[sub], sc[sub], t[sub], rows[sub], cols[sub])
+        compute, st, row, col, wr, q = _tile(*args, p, axis_rows, latch6, fill, os[sub], cache)
         if p == 1.0:
             c1 = ceil_div(sc, ceil_div(sc, cols))
             small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
@@ -172,18 +194,23 @@ def pe_level(
         lw = _link_words(st, row, col, wr, link6, links)
         value = np.maximum(compute, lw / l2bw)
         if p > 1.0:
-            ok = (p <= reg_words)[None, :] & (_C_IS_WS | stationary_ok[None, :])
+            ok = p <= reg_words
+            if any_stationary:
+                ok = ok[None, :] & (_C_IS_WS | stationary_ok[None, :])
             value = np.where(ok, value, np.inf)
         if mask is not None:
-            value = np.where(mask, value, np.inf)
+            value = np.where(mask[sub], value, np.inf)
         reads = st + row + col
         acc = reads + wr
         if best is None:
-            best = [value, acc, reads, wr, compute, np.broadcast_to(q, value.shape), np.zeros(value.shape), lw]
+            first = (value, acc, reads, wr, compute, q, 0.0, lw) if detail else (value, acc, reads, wr)
+            best = [np.array(np.broadcast_to(a, value.shape), dtype=np.float64) for a in first]
             continue
-        better = (value < best[0]) | ((value == best[0]) & (acc < best[1]))
-        for i, new in enumerate((value, acc, reads, wr, compute, q, float(axis_rows), lw)):
-            best[i] = np.where(better, new, best[i])
+        b0 = best[0][sub]
+        better = (value < b0) | ((value == b0) & (acc < best[1][sub]))
+        news = (value, acc, reads, wr, compute, q, float(axis_rows), lw) if detail else (value, acc, reads, wr)
+        for i, new in enumerate(news):
+            np.copyto(best[i][sub], new, where=better)
     value, acc, reads, writes = best[0], best[1], best[2], best[3]
     vmin = value.min(axis=0)
     masked = acc + _FAR * (value > vmin)
