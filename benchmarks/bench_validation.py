@@ -55,8 +55,13 @@ PAPER_TABLE2: dict[str, tuple[tuple, tuple]] = {
 HW_KEYS = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb")  # the table gives no l2_bw
 # (label, carbon scenario, frequency MHz)
 SCENARIOS = (("code", "reference", 625.0, "British Columbia 68 g/kWh, 30 M inferences"),
-             ("paper", "paper", 500.0, "California 224 g/kWh, 3 years x 6 h/day x 1 inference/s = 23.65 M inferences"))
-LIMITS = {"latency_s": None, "tops": 20.48}  # the all-hw mode has no latency limit; TOPS cap 20.48
+             ("paper", "paper", 500.0, "California 224 g/kWh, 3 years x 6 h/day x 1 inference/s = 23.65 M inferences"),
+             ("code clock, paper grid", "paper", 625.0, "the code's 625 MHz with the paper's California 224 g/kWh and 23.65 M inferences"))
+# The all-hw mode has no latency constraint, but its Ax objective threshold for latency is 0.1 s
+# (CAT-code optimization/optimizer_all_hw.py): qNEHVI credits no hypervolume beyond it, so its
+# front ends there. We take min-carbon and min-latency among designs with latency <= 0.1 s and
+# TOPS <= 20.48 (area: the default cap, which every TOPS-feasible grid point meets).
+LIMITS = {"latency_s": 0.1, "tops": 20.48}
 
 # Goals of the validation (issue: accelerator model validated against oracles and the paper).
 TABLE2_TOL = 0.15
@@ -90,6 +95,7 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
     steps = _grid_steps(axes)
     results: dict = {}
     lines = []
+    summary: list[list[str]] = []
     t0 = time.perf_counter()
     for label, scen_name, mhz, _ in SCENARIOS:
         scen = load_scenario(scen_name)
@@ -100,10 +106,14 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                 for which, key, p in (("min-carbon", "total_kg", paper[0]), ("min-latency", "latency_s", paper[1])):
                     row = r.best(key)
                     results[(label, prof, model, which)] = (row, p, _hw_distance(row, p, steps))
+                    # the paper's own design (l2_bw unknown: the one of 32/64/128 that is best for `key`)
+                    t = r.table
+                    same = t[np.logical_and.reduce([t[k] == v for k, v in zip(HW_KEYS, p[2:])])]
+                    results[(label, prof, model, which, "at_paper")] = same.loc[same[key].idxmin()]
     elapsed = time.perf_counter() - t0
     n_sweeps = len(SCENARIOS) * len(profiles) * len(PAPER_TABLE2)
     for label, scen_name, mhz, desc in SCENARIOS:
-        lines.append(f"\n### Scenario `{scen_name}` (the {label}'s: {mhz:g} MHz, {desc})\n")
+        lines.append(f"\n### Scenario `{scen_name}` at {mhz:g} MHz ({label}: {desc})\n")
         for prof in profiles:
             rows = []
             within, near = 0, 0
@@ -124,9 +134,34 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
             lines.append(_fmt_table(["model", "design", "paper hardware", "our hardware", "grid steps", "paper kg", "ours kg",
                                      "kg ratio", "paper ms", "ours ms", "ms ratio", "operational share"], rows))
             lines.append("")
+            # The same profile on the paper's own designs: the cost model without the search.
+            rows, within = [], 0
+            for model, paper in PAPER_TABLE2.items():
+                for which, p in (("min-carbon", paper[0]), ("min-latency", paper[1])):
+                    row = results[(label, prof, model, which, "at_paper")]
+                    c_ratio, l_ratio = row["total_kg"] / p[0], row["latency_s"] * 1e3 / p[1]
+                    within += abs(c_ratio - 1) <= TABLE2_TOL and abs(l_ratio - 1) <= TABLE2_TOL
+                    # the energy per inference the paper's carbon implies, given our embodied carbon
+                    kg_per_j = row["operational_kg"] / row["energy_j"]
+                    implied_mj = (p[0] - row["embodied_kg"]) / kg_per_j * 1e3
+                    rows.append([model, which, f"{p[2]} x {p[3]}x{p[4]}, {p[5]} KB, {p[6]} MB, bw {int(row['l2_bw'])}",
+                                 f"{p[0]:.2f}", f"{row['total_kg']:.3f}", f"{c_ratio:.2f}", f"{row['embodied_kg']:.3f}",
+                                 f"{row['energy_j'] * 1e3:.1f}", f"{implied_mj:.1f}", f"{row['energy_j'] * 1e3 / implied_mj:.2f}",
+                                 f"{p[1]:.1f}", f"{row['latency_s'] * 1e3:.1f}", f"{l_ratio:.2f}"])
+            med = lambda col: statistics.median(float(r[col]) for r in rows)  # noqa: E731
+            summary.append([f"{scen_name} @ {mhz:g} MHz", prof, f"{within} / {len(rows)}", f"{med(5):.2f}", f"{med(9):.2f}", f"{med(12):.2f}"])
+            lines.append(f"The same profile on the paper's own designs (no search; l2_bw, which the table omits, is the best "
+                         f"of 32/64/128 for that row's objective): {within} of {2 * len(PAPER_TABLE2)} rows within {TABLE2_TOL:.0%} in both.\n")
+            lines.append(_fmt_table(["model", "design", "paper hardware (our l2_bw)", "paper kg", "ours kg", "kg ratio",
+                                     "our embodied kg", "our mJ", "mJ the paper's kg implies", "mJ ratio", "paper ms",
+                                     "ours ms", "ms ratio"], rows))
+            lines.append("")
     lines.append(f"{n_sweeps} sweeps of the 3,240-point grid in {elapsed:.1f} s ({elapsed / n_sweeps:.2f} s each, one vectorised "
                  "evaluate per model, profile and scenario).")
-    return "\n".join(lines), results
+    head = ("Summary on the paper's own 14 designs (medians of ours / paper; the mJ ratio compares our energy per "
+            "inference with the energy the paper's carbon implies after our embodied carbon):\n\n"
+            + _fmt_table(["scenario", "profile", "rows within 15 %", "kg ratio", "mJ ratio", "ms ratio"], summary) + "\n")
+    return head + "\n".join(lines), results
 
 
 # ----------------------------------------------------------------------------- oracles
@@ -306,8 +341,11 @@ The facts these checks rest on, with their primary sources, are in [reference-fa
 
 CATransformers (arXiv 2505.01386v4) Table 2 fixes each model and searches the hardware alone
 (the code's `all-hw` mode): we evaluate every point of the 3,240-point grid in one vectorised
-call and take the minimum-carbon and the minimum-latency design under the TOPS cap of 20.48 (no
-latency limit: two of the paper's minimum-latency rows exceed 50 ms). The paper's table does not
+call and take the minimum-carbon and the minimum-latency design under the TOPS cap of 20.48 and
+latency <= 100 ms. The all-hw mode has no latency constraint (two of the paper's minimum-latency
+rows exceed 50 ms), but its Ax objective threshold for latency is 0.1 s, so its Pareto front ends
+there; without that bound every profile's minimum-carbon design is the smallest array (32x2 or
+64x4) at 130-700 ms. The paper's table does not
 give `l2_bw`, so "grid steps" counts the distance over clusters, PE width, PE depth, L2 and GLB
 (0: the same design; 1: a neighbour on one axis). Goal: with `catransformers-code`, every carbon
 and latency within 15 % and the hardware the same or a neighbour.
