@@ -114,7 +114,7 @@ def ensure_accelforge_venv() -> Path:
     return py
 
 
-def run_accelforge_oracle() -> None:
+def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS) -> None:
     py = ensure_accelforge_venv()
     if shutil.which("dot") is None:  # AccelForge renders every chosen mapping with Graphviz
         raise SystemExit("AccelForge needs Graphviz's `dot` on PATH (Debian: apt-get install graphviz)")
@@ -124,15 +124,17 @@ def run_accelforge_oracle() -> None:
         jobs = []
         for dname, cfg in design_configs():
             e = H.access_energies(H.HardwareBatch.from_configs([cfg]), prof)
-            for orient in ORIENTATIONS:
+            for orient in orientations:
                 if (gname, dname, orient) in have:
                     continue
                 jobs.append({"name": f"{gname}@{dname}@{orient}", "gemm": {"name": gname, "m": m, "k": k, "n": n},
                              "hw": {"name": dname, "orientation": orient, "pe_width": cfg.pe_width, "pe_depth": cfg.pe_depth,
                                     "l2_kib": cfg.l2_sram_kb, "l2_bw": cfg.l2_bw, "glb_kib": cfg.glb_mb * 1024,
-                                    "glb_bw": cfg.glb_bw, "dram_bw": cfg.dram_bw, "register_bytes": REGISTER_BYTES,
+                                    "glb_bw": cfg.glb_bw, "dram_bw": cfg.dram_words_per_cycle, "register_bytes": REGISTER_BYTES,
                                     "mac_pj": float(e.mac_pj), "reg_pj": float(e.register_pj),
-                                    "l2_pj": float(e.l2_tc_pj[0]), "glb_pj": float(e.glb_pj[0]), "dram_pj": float(e.dram_pj)}})
+                                    "l2_read_pj": float(e.l2_tc_read_pj[0]), "l2_write_pj": float(e.l2_tc_write_pj[0]),
+                                    "glb_read_pj": float(e.glb_tc_read_pj[0]), "glb_write_pj": float(e.glb_tc_write_pj[0]),
+                                    "dram_pj": float(e.dram_tc_pj)}})
         if not jobs:
             continue
         env = dict(os.environ)
@@ -157,11 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("oracle", choices=("zigzag", "accelforge"))
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--orientations", nargs="+", choices=ORIENTATIONS, default=list(ORIENTATIONS),
+                    help="array orientations to give the oracle (AccelForge: about 1-2 min per GEMM and orientation on 2 cores)")
     args = ap.parse_args(argv)
     if args.oracle == "zigzag":
         run_zigzag_oracle(args.workers)
     else:
-        run_accelforge_oracle()
+        run_accelforge_oracle(tuple(args.orientations))
     return 0
 
 
