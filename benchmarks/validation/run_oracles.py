@@ -114,12 +114,14 @@ def ensure_accelforge_venv() -> Path:
     return py
 
 
-def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS) -> None:
+def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS, accumulator_words: int = 0) -> None:
+    """accumulator_words > 0: the diagnostic variant "accelforge_acc" with a partial-sum register per MAC."""
+    oracle = "accelforge_acc" if accumulator_words else "accelforge"
     py = ensure_accelforge_venv()
     if shutil.which("dot") is None:  # AccelForge renders every chosen mapping with Graphviz
         raise SystemExit("AccelForge needs Graphviz's `dot` on PATH (Debian: apt-get install graphviz)")
     prof = H.load_profile("reference")
-    have = done_rows("accelforge")
+    have = done_rows(oracle)
     for gname, m, k, n in GEMMS:
         jobs = []
         for dname, cfg in design_configs():
@@ -134,7 +136,7 @@ def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS) -> None:
                                     "mac_pj": float(e.mac_pj), "reg_pj": float(e.register_pj),
                                     "l2_read_pj": float(e.l2_tc_read_pj[0]), "l2_write_pj": float(e.l2_tc_write_pj[0]),
                                     "glb_read_pj": float(e.glb_tc_read_pj[0]), "glb_write_pj": float(e.glb_tc_write_pj[0]),
-                                    "dram_pj": float(e.dram_tc_pj)}})
+                                    "dram_pj": float(e.dram_tc_pj), "accumulator_words": accumulator_words}})
         if not jobs:
             continue
         env = dict(os.environ)
@@ -149,15 +151,15 @@ def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS) -> None:
         rows = []
         for job, x in zip(jobs, res["results"]):
             dname, orient = job["name"].split("@")[1:]
-            rows.append({"oracle": "accelforge", "version": res["version"], "gemm": gname, "m": m, "k": k, "n": n,
+            rows.append({"oracle": oracle, "version": res["version"], "gemm": gname, "m": m, "k": k, "n": n,
                          "design": dname, "orientation": orient, **{f: x[f] for f in ("latency_cycles", "energy_pj", "mac_energy_pj", "utilisation", "wall_s")}})
         append_rows(rows)
-        print(f"[accelforge] {gname}: {len(rows)} rows", file=sys.stderr, flush=True)
+        print(f"[{oracle}] {gname}: {len(rows)} rows", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("oracle", choices=("zigzag", "accelforge"))
+    ap.add_argument("oracle", choices=("zigzag", "accelforge", "accelforge_acc"))
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--orientations", nargs="+", choices=ORIENTATIONS, default=list(ORIENTATIONS),
                     help="array orientations to give the oracle (AccelForge: about 1-2 min per GEMM and orientation on 2 cores)")
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.oracle == "zigzag":
         run_zigzag_oracle(args.workers)
     else:
-        run_accelforge_oracle(tuple(args.orientations))
+        run_accelforge_oracle(tuple(args.orientations), accumulator_words=1 if args.oracle == "accelforge_acc" else 0)
     return 0
 
 
