@@ -18,7 +18,8 @@ MAX_DENSE_SPAN = 1 << 16  # value range up to which integer codes are built with
 
 
 def ceil_div(a: Any, b: Any) -> Any:
-    return np.ceil(a / b)
+    q = np.divide(a, b)
+    return np.ceil(q, out=q) if isinstance(q, np.ndarray) else np.ceil(q)
 
 
 def dense(x: np.ndarray) -> tuple[np.ndarray, int]:

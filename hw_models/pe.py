@@ -74,41 +74,47 @@ def _tile(
         st_reads = stationary * (1.0 - os)
         if axis_rows:
             fc = ceil_div(sc, cols)
-            hit = (t_sc, stationary, st_reads, fc, ceil_div(sc, fc), t * sr * fc)
+            c = ceil_div(sc, fc)
+            # compute = groups * fc * (q*(fill*r + T) + fill*r + fill*(c - 2))
+            hit = (t_sc, stationary, st_reads, fc, fill * (c - _PIPELINE_OFFSET), t * sr * fc, sr / rows)
         else:
             fr = ceil_div(sr, rows)
+            r = ceil_div(sr, fr)
             flow = t_sc * fr
-            hit = (t_sc, stationary, st_reads, fr, ceil_div(sr, fr), t * sr, flow - t_sc * (1.0 - os), flow + (stationary - flow) * os)
+            # compute = fr * groups * (q*(fill*r + T) + fill*c + fill*(r - 2))
+            hit = (t_sc, stationary, st_reads, fr, fill * r + t, fill * (r - _PIPELINE_OFFSET), t * sr,
+                   flow - t_sc * (1.0 - os), flow + (stationary - flow) * os, sc / cols)
         if cache is not None:
             cache[key] = hit
     t_sc, stationary, st_reads = hit[:3]
-    fixed = fill * (hit[4] - _PIPELINE_OFFSET)  # fill * (c - 2) or fill * (r - 2)
     if axis_rows:
-        fc, c, row_reads = hit[3:6]
-        groups = ceil_div(sr, rows * p)
+        fc, fixed, row_reads, folds = hit[3:7]
+        groups = np.ceil(folds / p)
         rg = ceil_div(sr, groups)
         q = np.minimum(p, rg)
         r = ceil_div(rg, q)
-        compute = groups * fc * (fill * (q * r + r) + fixed + q * t)
+        fr_ = r if fill == 1.0 else fill * r
+        compute = groups * fc * (q * (fr_ + t) + fr_ + fixed)
         # WS / IS: partial sums leave once per group (latched) or per word and are read back for
         # every one after the first. OS: B streams down the columns as often; outputs leave once.
         flow = t_sc * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
         col_reads = flow - t_sc * (1.0 - os)
         writes = flow + (stationary - flow) * os
     else:
-        fr, r, t_sr, col_reads, writes = hit[3:8]
-        groups = ceil_div(sc, cols * p)
+        fr, per_word, fixed, t_sr, col_reads, writes, folds = hit[3:10]
+        groups = np.ceil(folds / p)
         cg = ceil_div(sc, groups)
         q = np.minimum(p, cg)
         c = ceil_div(cg, q)
-        compute = fr * groups * (fill * (q * r + c) + fill * (r - _PIPELINE_OFFSET) + q * t)
+        compute = fr * groups * (q * per_word + (c if fill == 1.0 else fill * c) + fixed)
         row_reads = t_sr * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
     return compute, st_reads, row_reads, col_reads, writes, q
 
 
-def _link_words(st: Arr, row: Arr, col: Arr, writes: Arr, link: Any, links: frozenset) -> Arr:
+def _link_words(st: Arr, row: Arr, col: Arr, writes: Arr, link: Any, links: frozenset, reads: Arr | None = None) -> Arr:
     """Words the narrowest L2 port must carry, per l2_link (codes as in config.L2_LINKS)."""
-    reads = st + row + col
+    if reads is None:
+        reads = st + row + col
     if len(links) == 1:
         (only,) = links
         if only == LINK_READ_WRITE:
@@ -170,14 +176,12 @@ def pe_level(
     mask = None if allowed is None else np.asarray(allowed).reshape(6)[:, None]
     best = None
     max_words = float(np.max(reg_words)) if np.size(reg_words) else 1.0
-    # Beyond the largest fold count a larger p changes nothing: stop there.
-    need = {False: float(np.max(np.ceil(sc / cols))), True: float(np.max(np.ceil(sr / rows)))}
+    # Every power of two up to the largest register in the batch, on both axes (per problem the
+    # candidate set depends only on its own register size, never on the rest of the batch).
     combos: list[tuple[float, bool]] = [(1.0, False)]
     p = 2.0
     while p <= max_words:
-        for axis_rows in (False, True):
-            if p / 2.0 < need[axis_rows]:
-                combos.append((p, axis_rows))
+        combos += [(p, False), (p, True)]
         p *= 2.0
     # With weights-only registers everywhere, only the two WS candidates can use more words.
     any_stationary = bool(np.any(stationary_ok))
@@ -191,7 +195,8 @@ def pe_level(
             small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
             if np.any(small):
                 compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links))
-        lw = _link_words(st, row, col, wr, link6, links)
+        reads = st + row + col
+        lw = _link_words(st, row, col, wr, link6, links, reads)
         value = np.maximum(compute, lw / l2bw)
         if p > 1.0:
             ok = p <= reg_words
@@ -200,7 +205,6 @@ def pe_level(
             value = np.where(ok, value, np.inf)
         if mask is not None:
             value = np.where(mask[sub], value, np.inf)
-        reads = st + row + col
         acc = reads + wr
         if best is None:
             first = (value, acc, reads, wr, compute, q, 0.0, lw) if detail else (value, acc, reads, wr)

@@ -292,7 +292,8 @@ def test_zigzag_cross_check_within_fifteen_percent():
 @given(m=dim, k=dim, n=dim, depth=pow2(0, 6), width=pow2(0, 8), df=st.sampled_from(["ws", "os", "is"]),
        orient=st.sampled_from(["depth_rows", "width_rows"]))
 def test_mapper_agrees_with_the_single_array_functions(m, k, n, depth, width, df, orient):
-    # The mapper's six-candidate layout and gemm_cycles / pe_traffic are two codings of one model.
+    # The mapper and gemm_cycles / pe_traffic run the one PE model (pe.pe_level); restricted to one
+    # candidate and one register word they must agree.
     hw = one(clusters=1, pe_width=width, pe_depth=depth, **UNLIMITED, **ONE_WORD)
     res = map_gemm(Gemm("g", m, k, n), hw, dataflows=(df,), orientations=(orient,))
     rows, cols = (depth, width) if orient == "depth_rows" else (width, depth)

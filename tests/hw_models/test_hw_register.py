@@ -128,3 +128,14 @@ def test_dram_bandwidth_is_in_gb_per_s():
         assert BOUNDS[int(res.detail["bound"][0])] == "dram"
         lat.append(res.cycles[0] / (f * 1e6))
     assert lat[0] == pytest.approx(lat[1], rel=1e-9)
+
+
+def test_a_design_costs_the_same_alone_and_in_a_batch():
+    # The register tilings tried for a design depend on its own register only: a tiny GEMM on a
+    # 64x1 array costs the same next to designs with larger registers and arrays.
+    g = Gemm("g", np.array([1, 197]), np.array([1, 768]), np.array([65, 2304]))
+    small = HardwareConfig(clusters=1, pe_width=64, pe_depth=1, pe_register_bytes=4, edge_latch=False, l2_link="shared")
+    big = HardwareConfig(clusters=4, pe_width=256, pe_depth=64, pe_register_bytes=64, pe_register_operands="stationary")
+    both = map_gemm(g, HardwareBatch.from_configs([small, big]), detail=False).cycles
+    alone = [map_gemm(Gemm("g", m, k, n), HardwareBatch.from_configs(c), detail=False).cycles[0] for (m, k, n), c in (((1, 1, 65), small), ((197, 768, 2304), big))]
+    assert list(both) == alone
