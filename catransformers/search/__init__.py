@@ -8,7 +8,7 @@ from .backend import DesignEvaluator, PopulationEvaluator, SerialEvaluator, conc
 from .compare import compare_table, run_compare
 from .hypervolume import hypervolume, reference_point
 from .objectives import CONSTRAINTS, OBJECTIVES, Constraint, Mode, Objective, get_mode, list_modes
-from .pareto import non_dominated, pareto_mask
+from ..pareto import non_dominated, pareto_mask
 from .runner import Interrupted, Progress, SearchResult, SearchSetup, prepare, run_search
 from .space import DesignSpace, Variable, build_space
 from .spec import SearchSpec, default_spec, load_spec, spec_from_mapping

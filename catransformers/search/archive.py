@@ -10,7 +10,7 @@ import numpy as np
 
 from .backend import EVALUATED_KEYS, PopulationEvaluator
 from .objectives import Constraint, Objective
-from .pareto import merge_front, pareto_mask
+from ..pareto import merge_front, pareto_mask
 from .space import DesignSpace
 
 __all__ = ["Archive", "PENALTY", "hardware_checks"]

@@ -95,10 +95,9 @@ def run_compare(
     progress: Callable[[str, Any], None] | None = None,
     evaluator: Any = None,
     n_targets: int = 3,
-    report: bool = True,
 ) -> CompareResult:
     """Run `spec` under each mode into out_dir/<mode>/ (each mode's own objectives, constraints
-    and reference point), then write compare.csv, compare.json and compare.html."""
+    and reference point), then write compare.csv and compare.json (compare.html is the caller's)."""
     from .runner import run_search
 
     modes = list(dict.fromkeys(m.strip() for m in modes if m.strip()))
@@ -110,7 +109,7 @@ def run_compare(
     for mode in modes:
         mode_spec = for_mode(spec, mode)
         cb = (lambda p, _m=mode: progress(_m, p)) if progress is not None else None
-        results[mode] = run_search(mode_spec, os.path.join(out_dir, mode), progress=cb, evaluator=evaluator, report=report)
+        results[mode] = run_search(mode_spec, os.path.join(out_dir, mode), progress=cb, evaluator=evaluator)
     fronts = {m: r.pareto for m, r in results.items()}
     primaries = {m: get_mode(m).primary for m in modes}
     searched = [m for m in modes if "accuracy" in get_mode(m).objectives]
@@ -128,8 +127,6 @@ def run_compare(
             "spec": spec.as_dict(),
         },
     )
-    if report:
-        write_compare_html(out_dir, {m: os.path.join(out_dir, m) for m in modes})
     return CompareResult(table=table, results=results, targets=targets, out_dir=out_dir)
 
 
@@ -141,8 +138,3 @@ def for_mode(spec: SearchSpec, mode: str) -> SearchSpec:
     d["search"].update(mode=mode, objectives=[], constraints=[], reference_point={})
     return spec_from_mapping(d)
 
-
-def write_compare_html(out_dir: str, mode_dirs: Mapping[str, str]) -> str:
-    from ..viz import write_compare_report  # plotly, imported only here
-
-    return write_compare_report(out_dir, dict(mode_dirs))

@@ -9,7 +9,7 @@ import numpy as np
 
 from .archive import Archive
 from .hypervolume import hypervolume
-from .pareto import pareto_mask
+from ..pareto import pareto_mask
 
 __all__ = ["enumerate_space"]
 

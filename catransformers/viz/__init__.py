@@ -8,17 +8,21 @@ from .data import (
     load_results,
     load_sweep,
     non_dominated,
+    parallel_data,
+    results_from,
     pareto_front_data,
     sweep_space_data,
 )
-from .report import render, write_compare_report, write_report, write_sweep_report
+from .report import IMAGE_FORMATS, PLOTLYJS_MODES, export_figures, render, write_compare_report, write_report, write_sweep_report
 
 __all__ = [
+    "results_from",
     "load_results",
     "load_sweep",
     "non_dominated",
     "pareto_front_data",
     "carbon_breakdown_data",
+    "parallel_data",
     "hardware_parallel_data",
     "hypervolume_data",
     "sweep_space_data",
@@ -27,4 +31,7 @@ __all__ = [
     "write_compare_report",
     "write_sweep_report",
     "render",
+    "export_figures",
+    "PLOTLYJS_MODES",
+    "IMAGE_FORMATS",
 ]
