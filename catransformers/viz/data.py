@@ -349,70 +349,109 @@ def extrapolated(frame: pd.DataFrame) -> np.ndarray:
     return frame["accuracy_extrapolated"].fillna(False).astype(bool).to_numpy()
 
 
-def _status_text(frame: pd.DataFrame) -> list[str]:
+def _status_text(frame: pd.DataFrame, skip_infeasible: bool = False, skip_extrapolated: bool = False) -> list[str]:
     """Per row, what the hover adds after the model: broken limits, extrapolation, ties (empty when nothing)."""
     n = len(frame)
     extra: list[list[str]] = [[] for _ in range(n)]
-    if "feasible" in frame.columns:
+    if "feasible" in frame.columns and not skip_infeasible:
         meets = [c for c in frame.columns if c.startswith("meets_")]
         flags = {c: frame[c].to_numpy(dtype=bool) for c in meets}
         for i in np.flatnonzero(~frame["feasible"].to_numpy(dtype=bool)):
             broken = [axis(c[len("meets_"):]).title for c in meets if not flags[c][i]]
             extra[i].append("infeasible: " + (", ".join(broken) + " over the limit" if broken else "failed"))
     flag = extrapolated(frame)
-    if flag.any():
+    if flag.any() and not skip_extrapolated:
         reasons = frame["accuracy_extrapolated_reason"].fillna("").astype(str).to_numpy() if "accuracy_extrapolated_reason" in frame.columns else None
         for i in np.flatnonzero(flag):
             extra[i].append("accuracy extrapolated" + (f": {reasons[i]}" if reasons is not None and reasons[i] else ""))
     if "tied_n" in frame.columns:
         tied, ids, differ = frame["tied_n"].to_numpy(), frame["tied_ids"].to_numpy(), frame["tied_differ"].to_numpy()
         for i in np.flatnonzero(tied > 1):
-            extra[i].append(f"{int(tied[i])} designs tie here: {ids[i]}" + (f" (they differ in {differ[i]} only)" if differ[i] else ""))
+            extra[i].append(f"same objectives as design(s) {ids[i]}" + (f" (they differ in {differ[i]} only)" if differ[i] else ""))
     return ["<br>".join(e) for e in extra]
 
 
 _HOVER_METRICS = ("total_kg", "latency_s", "energy_j", "area_mm2", "accuracy")
 
 
-def design_hover(frame: pd.DataFrame, axes: Sequence[Axis] = (), prefix: str = "") -> dict[str, Any]:
+def design_hover(
+    frame: pd.DataFrame, axes: Sequence[Axis] = (), prefix: str = "", plotted: Sequence[Axis] = (), light: bool = False,
+    status: str = "",
+) -> dict[str, Any]:
     """Compact hover for many points: one template per trace, the numbers as float32 `customdata`, the text per row.
 
     Returns {"template", "customdata" (n x k float32), "text" (model and status per row)}: a
     hover string per point would be ten times the bytes for a search's ten thousand designs.
+    plotted: the axes drawn as x, y(, z), read from the point itself (%{x}) rather than stored
+    twice. light: for the clouds behind a front, only the objectives, latency, hardware and model.
+    status: one line for every row of the trace (e.g. which limit its designs break), in the
+    template instead of per row.
     """
+    skip_infeasible = bool(status)
     shown = [a for a in axes if a.name in frame.columns]
-    for name in _HOVER_METRICS:
+    for name in _HOVER_METRICS if not light else ("latency_s",):
         if name in frame.columns and all(a.name != name for a in shown):
             shown.append(axis(name))
+    coord = {a.name: k for a, k in zip(plotted, "xyz")}
     cols: list[np.ndarray] = []
     lines: list[str] = []
     head = []
     if "id" in frame.columns:
         cols.append(frame["id"].to_numpy(dtype=float))
         head.append(f"<b>design %{{customdata[{len(cols) - 1}]:d}}</b>")
-    if "generation" in frame.columns:
+    if "generation" in frame.columns and not light:
         cols.append(frame["generation"].to_numpy(dtype=float))
         head.append(f"generation %{{customdata[{len(cols) - 1}]:d}}")
     if "model" in frame.columns and frame["model"].nunique() == 1:
         head.append(_esc_template(str(frame["model"].iloc[0])))
     lines.append(prefix + " · ".join(head))
+    if status:
+        lines.append(_esc_template(status))
     for a in shown:
-        cols.append(pd.to_numeric(frame[a.name], errors="coerce").to_numpy(dtype=float) * a.scale)
         unit = f" {a.unit}" if a.unit and a.unit != "fraction" else ""
-        lines.append(f"{_DISPLAY.get(a.name, (a.name,))[0]}: %{{customdata[{len(cols) - 1}]:.4~g}}{unit}")
-    hw = [k for k in HARDWARE_KEYS if k in frame.columns]
-    if hw:
-        bits = []
-        for k in hw:
-            cols.append(frame[k].to_numpy(dtype=float))
-            bits.append(f"{k}=%{{customdata[{len(cols) - 1}]:.4~g}}")
-        lines.append("hardware: " + " ".join(bits))
+        if a.name in coord:
+            field = f"%{{{coord[a.name]}:.4~g}}"
+        else:
+            cols.append(pd.to_numeric(frame[a.name], errors="coerce").to_numpy(dtype=float) * a.scale)
+            field = f"%{{customdata[{len(cols) - 1}]:.4~g}}"
+        lines.append(f"{_DISPLAY.get(a.name, (a.name,))[0]}: {field}{unit}")
+    hw, hw_label = hardware_text(frame)
+    if hw is not None:
+        lines.append(f"hardware ({hw_label}): %{{hovertext}}")
     lines.append("model: %{text}")
     model = model_text(frame)
-    status = _status_text(frame)
-    text = [m + ("<br>" + s if s else "") for m, s in zip(model, status)]
+    # the clouds say "accuracy extrapolated" once per trace (its name and status), not per row
+    notes = _status_text(frame, skip_infeasible=skip_infeasible, skip_extrapolated=light)
+    text = [m + ("<br>" + s if s else "") for m, s in zip(model, notes)]
     data = np.column_stack(cols).astype(np.float32) if cols and len(frame) else np.zeros((len(frame), len(cols)), dtype=np.float32)
-    return {"template": "<br>".join(lines) + "<extra></extra>", "customdata": data, "text": text}
+    return {"template": "<br>".join(lines) + "<extra></extra>", "customdata": data, "text": text, "hovertext": hw}
+
+
+_HW_FORMAT = (("clusters", "{}"), ("pe_width", "×{}"), ("pe_depth", "×{}"), ("l2_sram_kb", " | {}"), ("l2_bw", ", {}"), ("glb_mb", " | {}"))
+
+
+def hardware_text(frame: pd.DataFrame) -> tuple[list[str] | None, str]:
+    """Each row's hardware compactly, and what the parts are: ('1×32×4 | 64, 128 | 2', 'clusters × PE width × depth | L2 SRAM KB, ...').
+
+    Units go in the label, once per trace, not in every row's text (ten thousand rows a report)."""
+    hw = [k for k in HARDWARE_KEYS if k in frame.columns]
+    if not hw:
+        return None, ""
+    if set(hw) >= {k for k, _ in _HW_FORMAT}:
+        out = None
+        for k, fmt in _HW_FORMAT:
+            pre, post = fmt.split("{}")
+            part = pre + _column_text(frame[k]) + post
+            out = part if out is None else out + part
+        extra = [k for k in hw if k not in dict(_HW_FORMAT)]
+        for k in extra:
+            out = out + f" | {k}=" + _column_text(frame[k])
+        return out.tolist(), "clusters × PE width × depth | L2 SRAM KB, L2 bandwidth | global buffer MB" + "".join(f" | {k}" for k in extra)
+    out = None
+    for k in hw:
+        part = f"{k}=" + _column_text(frame[k])
+        out = part if out is None else out + " " + part
+    return out.tolist(), ", ".join(hw)
 
 
 def _esc_template(text: str) -> str:
@@ -428,12 +467,13 @@ def hover_text(frame: pd.DataFrame, axes: Sequence[Axis] = ()) -> list[str]:
     template = h["template"].replace("<extra></extra>", "")
     out = []
     fields = re.compile(r"%\{customdata\[(\d+)\](?::([^}]*))?\}")
-    for row, text in zip(h["customdata"], h["text"]):
+    hw = h["hovertext"] or [""] * len(h["text"])
+    for row, text, hwt in zip(h["customdata"], h["text"], hw):
         def sub(m: "re.Match[str]", row: np.ndarray = row) -> str:
             v = float(row[int(m.group(1))])
             return "n/a" if math.isnan(v) else (str(int(v)) if m.group(2) == "d" else f"{v:.4g}")
 
-        out.append(fields.sub(sub, template).replace("%{text}", text))
+        out.append(fields.sub(sub, template).replace("%{text}", text).replace("%{hovertext}", hwt))
     return out
 
 
@@ -478,7 +518,7 @@ def front_of(evaluations: pd.DataFrame, axes: Sequence[Axis], pareto: pd.DataFra
 
 
 def collapse_ties(front: pd.DataFrame, axes: Sequence[Axis]) -> pd.DataFrame:
-    """One row per distinct objective vector (the lowest id), with `tied_n`, `tied_ids` and `tied_differ`.
+    """One row per distinct objective vector (the lowest id), with `tied_n`, `tied_ids` (the others) and `tied_differ`.
 
     Designs that differ only in a parameter with no effect on the objectives (e.g. an L2
     bandwidth the chosen mapping never saturates) have identical objectives; listing them as
@@ -517,7 +557,8 @@ def collapse_ties(front: pd.DataFrame, axes: Sequence[Axis]) -> pd.DataFrame:
             members = order_g[a:b]
             gid = int(g[members[0]])
             rows = rows_of[members]
-            tied_ids[pos[gid]] = ", ".join(_fmt(ids[i]) for i in rows[:8]) + (f" and {len(rows) - 8} more" if len(rows) > 8 else "")
+            others = rows[1:]  # the first (lowest id) is the row kept
+            tied_ids[pos[gid]] = ", ".join(_fmt(ids[i]) for i in others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
             v = values[members]
             varies = np.flatnonzero(np.any(v != v[0], axis=0))
             differ[pos[gid]] = ", ".join(f"{params[j]} {'/'.join(_fmt(x) for x in sorted(set(v[:, j].tolist())))}" for j in varies)
@@ -554,10 +595,11 @@ def _plot_order(axes: Sequence[Axis]) -> list[Axis]:
     return [a for a in axes if a.direction == "min"] + [a for a in axes if a.direction == "max"]
 
 
-def _points(frame: pd.DataFrame, axes: Sequence[Axis], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {k: a.values(frame).astype(np.float32) if len(frame) > 200 else a.values(frame) for k, a in zip("xyz", axes)}
+def _points(frame: pd.DataFrame, axes: Sequence[Axis], prefix: str = "", light: bool = False) -> dict[str, Any]:
+    # float32 for the clouds (half the bytes; 7 digits are more than a screen shows), float64 for the front
+    out: dict[str, Any] = {k: a.values(frame).astype(np.float32) if light else a.values(frame) for k, a in zip("xyz", axes)}
     out["ids"] = frame["id"].tolist() if "id" in frame.columns else list(range(len(frame)))
-    out["hover"] = design_hover(frame, axes, prefix)
+    out["hover"] = design_hover(frame, axes, prefix, plotted=axes, light=light)
     out["n"] = len(frame)
     return out
 
@@ -605,9 +647,9 @@ def pareto_front_data(
     data: dict[str, Any] = {
         "dims": len(axes),
         "axes": axes,
-        "feasible": _points(plotted[feas & ~extra], axes),
-        "feasible_extrapolated": _points(plotted[feas & extra], axes),
-        "infeasible": _points(plotted[~feas], axes),
+        "feasible": _points(plotted[feas & ~extra], axes, light=True),
+        "feasible_extrapolated": _extrapolated_cloud(plotted[feas & extra], axes),
+        "infeasible": _infeasible_groups(plotted[~feas], axes),
         "front": _points(front[~fx], axes, "<b>Pareto</b> · "),
         "front_extrapolated": _points(front[fx], axes, "<b>Pareto</b> · "),
         "n_front_designs": len(front_all),
@@ -622,6 +664,39 @@ def pareto_front_data(
     if len(axes) == 2:
         data["step"] = step_line(axes[0].values(front), axes[1].values(front), axes[0].direction)
     return data
+
+
+def _extrapolated_cloud(frame: pd.DataFrame, axes: Sequence[Axis]) -> dict[str, Any]:
+    pts = _points(frame, axes, light=True)
+    pts["hover"] = design_hover(frame, axes, plotted=axes, light=True, status="feasible; accuracy extrapolated outside the estimator's validated range")
+    return pts
+
+
+def broken_limits(frame: pd.DataFrame) -> list[str]:
+    """Per row, the limits it breaks, e.g. 'latency over the limit' ('' when it meets them all)."""
+    meets = [c for c in frame.columns if c.startswith("meets_")]
+    if not meets or not len(frame):
+        return [""] * len(frame)
+    titles = [axis(c[len("meets_"):]).title for c in meets]
+    flags = np.column_stack([frame[c].to_numpy(dtype=bool) for c in meets])
+    out = []
+    for row in flags:
+        broken = [t for t, ok in zip(titles, row) if not ok]
+        out.append(", ".join(broken) + " over the limit" if broken else "")
+    return out
+
+
+def _infeasible_groups(frame: pd.DataFrame, axes: Sequence[Axis]) -> dict[str, Any]:
+    """Infeasible points in one group per combination of broken limits (the reason goes in the group's hover once)."""
+    reasons = pd.Series(broken_limits(frame), index=frame.index).replace("", "breaks a limit")
+    groups = []
+    for reason, idx in reasons.groupby(reasons, sort=False).groups.items():
+        sub = frame.loc[idx]
+        pts = _points(sub, axes, light=True)
+        pts["hover"] = design_hover(sub, axes, plotted=axes, light=True, status=f"infeasible: {reason}")
+        groups.append({"reason": reason, "points": pts})
+    groups.sort(key=lambda g: -g["points"]["n"])
+    return {"n": len(frame), "groups": groups}
 
 
 def _marks(evaluations: pd.DataFrame, axes: Sequence[Axis], recommended: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -713,14 +788,19 @@ def carbon_breakdown_data(front: pd.DataFrame, objectives: Sequence[Axis], max_b
     return out
 
 
-def parallel_data(front: pd.DataFrame, objectives: Sequence[Axis], variables: Sequence[str] | None = None) -> dict[str, Any]:
+def parallel_data(front: pd.DataFrame, objectives: Sequence[Axis], variables: Sequence[str] | None = None, max_lines: int = 1000) -> dict[str, Any]:
     """Parallel-coordinate dimensions over every decision variable that varies on the front, then the objectives.
 
     `variables`: the run's decision variables in order (run.json `space.variables`); default: the
     parameter columns (hardware keys, then pruning variables). Variables with one value on the
     front are not drawn (a flat axis says nothing) but listed in `constant` with that value.
-    Colour by the minimised carbon objective when there is one, else the last objective.
+    Colour by the minimised carbon objective when there is one, else the last objective. More
+    than `max_lines` designs (thousands of lines are one blur) are thinned to that many, evenly
+    spaced in `front`'s order; `n` counts them all, `n_drawn` the lines.
     """
+    n_all = len(front)
+    if n_all > max_lines:
+        front = front.iloc[np.unique(np.linspace(0, n_all - 1, max_lines).round().astype(int))]
     names = [v for v in (variables or parameter_columns(front)) if v in front.columns]
     hw = [v for v in names if v in HARDWARE_KEYS]
     names = [v for v in names if v not in HARDWARE_KEYS] + hw  # model first, then hardware, then objectives
@@ -745,7 +825,8 @@ def parallel_data(front: pd.DataFrame, objectives: Sequence[Axis], variables: Se
         "constant": constant,
         "color": colour.values(front).tolist() if colour is not None else [],
         "color_label": colour.label if colour is not None else "",
-        "n": len(front),
+        "n": n_all,
+        "n_drawn": len(front),
     }
 
 
@@ -801,7 +882,7 @@ def sweep_space_data(
                 "feasible": flag,
                 "x": ax.values(part).tolist(),
                 "y": ay.values(part).tolist(),
-                "hover": design_hover(part, (ax, ay)),
+                "hover": design_hover(part, (ax, ay), plotted=(ax, ay), light=True),
                 "n": len(part),
             }
             if flag is None:
@@ -869,9 +950,10 @@ def compare_overlay_data(
         traces.append(
             {
                 "mode": mode,
-                "x": ax.values(pts),
-                "y": ay.values(pts),
-                "hover": design_hover(pts, (ax, ay), f"<b>{mode}</b> · "),
+                # float32 for the big fronts: half the bytes, and 7 digits are more than a screen shows
+                "x": ax.values(pts).astype(np.float32) if len(pts) > 300 else ax.values(pts),
+                "y": ay.values(pts).astype(np.float32) if len(pts) > 300 else ay.values(pts),
+                "hover": design_hover(pts, (ax, ay), f"<b>{mode}</b> · ", plotted=(ax, ay), light=len(pts) > 300),
                 "step": step_line(ax.values(pts[nd]), ay.values(pts[nd]), "min"),
                 "n": len(pts),
                 "n_front_2d": int(nd.sum()),

@@ -76,6 +76,8 @@ def _points_trace(pts: Mapping[str, Any], name: str, marker: Mapping[str, Any], 
         type="scatter3d" if dims == 3 else "scatter", mode="markers", name=name, x=pts["x"], y=pts["y"], marker=dict(marker),
         customdata=h["customdata"], text=h["text"], hovertemplate=h["template"], **kw,
     )
+    if h.get("hovertext") is not None:
+        trace["hovertext"] = h["hovertext"]
     if dims == 3:
         trace["z"] = pts["z"]
     return trace
@@ -110,9 +112,12 @@ def pareto_figure(data: Mapping[str, Any], title: str = "Pareto front") -> go.Fi
     dims = data["dims"]
     traces: list[dict[str, Any]] = []
     small = 4 if dims == 2 else 2.5
+    symbols = ("circle", "x-thin-open", "triangle-up-open", "square-open", "diamond-open")
+    for i, g in enumerate(data["infeasible"]["groups"]):
+        marker = {"color": INFEASIBLE, "size": small if i == 0 else small + 1, "opacity": 0.6, "symbol": symbols[i % len(symbols)]}
+        traces.append(_points_trace(g["points"], f"infeasible: {g['reason']} ({g['points']['n']})", marker, dims))
     cloud = (
-        ("infeasible", f"infeasible ({data['infeasible']['n']})", {"color": INFEASIBLE, "size": small, "opacity": 0.6}),
-        ("feasible", f"feasible ({data['feasible']['n']})", {"color": FEASIBLE, "size": small + 1, "opacity": 0.55}),
+        ("feasible", f"feasible, not on the front ({data['feasible']['n']})", {"color": FEASIBLE, "size": small + 1, "opacity": 0.55}),
         (
             "feasible_extrapolated",
             f"feasible, accuracy extrapolated ({data['feasible_extrapolated']['n']})",
@@ -175,35 +180,38 @@ def carbon_breakdown_figure(frame: pd.DataFrame, sort_label: str = "", title: st
     """Stacked bars: embodied logic, embodied DRAM (other), operational; one bar per front design, or per bin of designs."""
     traces: list[dict[str, Any]] = []
     binned = bool(frame.attrs.get("binned"))
-    for col, name in CARBON_PARTS:
-        if col == "embodied_other_kg" and not frame[col].abs().gt(0).any():
-            continue
-        per = "mean " if binned else ""
-        traces.append(
-            dict(
-                type="bar",
-                x=frame["design"].tolist(), y=frame[col].to_numpy(), name=name, marker={"color": PARTS_COLOURS[col], "line": {"width": 0}},
-                hovertext=[f"{name}: {per}{v:.4g} kg CO2e<br>{h}" for v, h in zip(frame[col], frame["hover"])],
-                hovertemplate=_HOVER,
-            )
+    parts = [(c, n) for c, n in CARBON_PARTS if c != "embodied_other_kg" or frame[c].abs().gt(0).any()]
+    per = "mean " if binned else ""
+    for i, (col, name) in enumerate(parts):
+        trace = dict(
+            type="bar",
+            x=frame["design"].tolist(), y=frame[col].to_numpy(), name=name, marker={"color": PARTS_COLOURS[col], "line": {"width": 0}},
+            hovertemplate=f"{name}: {per}%{{y:.4g}} kg CO2e<extra></extra>",
         )
+        if i == len(parts) - 1:  # one hover lists every part of a bar (x unified); the design's details once
+            trace["hovertext"] = frame["hover"].tolist()
+            trace["hovertemplate"] = f"{name}: {per}%{{y:.4g}} kg CO2e<br><br>%{{hovertext}}<extra></extra>"
+        traces.append(trace)
     fig = _figure(traces)
-    fig.update_layout(barmode="relative", bargap=0.12)
+    fig.update_layout(barmode="relative", bargap=0.12, hovermode="x unified")
     n = int(frame.attrs.get("n_designs", len(frame)))
     if binned:
         xt = f"{n} Pareto designs in {len(frame)} bins of ~{n // max(len(frame), 1)}" + (f", by {sort_label}" if sort_label else "") + " (mean per bin)"
     else:
         xt = "Pareto design" + (f", sorted by {sort_label}" if sort_label else "")
-    fig.update_xaxes(title_text=xt, type="category", tickangle=-60 if len(frame) > 20 else 0, tickfont={"size": 10})
+    fig.update_xaxes(title_text=xt, type="category", tickangle=-45 if len(frame) > 12 else 0, tickfont={"size": 10}, nticks=min(len(frame), 24))
     fig.update_yaxes(title_text="carbon (kg CO2e)")
-    return _layout(fig, title, height=500)
+    fig = _layout(fig, title, height=500)
+    # legend to the right: below, it would sit on the slanted bar labels
+    fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top"}, margin={"r": 150, "b": 90})
+    return fig
 
 
 def parallel_figure(data: Mapping[str, Any], title: str = "Decision variables of the Pareto designs") -> go.Figure:
     """Parallel coordinates over the varying decision variables (model, then hardware) and the objectives, coloured by carbon."""
     dims = []
     for d in data["dimensions"]:
-        dim: dict[str, Any] = {"label": d["label"], "values": d["values"]}
+        dim: dict[str, Any] = {"label": d["label"], "values": np.asarray(d["values"], dtype=np.float32)}
         if d["tickvals"]:
             dim["tickvals"] = d["tickvals"]
             dim["ticktext"] = [f"{v:g}" for v in d["tickvals"]]
@@ -213,7 +221,7 @@ def parallel_figure(data: Mapping[str, Any], title: str = "Decision variables of
             type="parcoords",
             dimensions=dims,
             line={
-                "color": data["color"], "colorscale": "Viridis", "showscale": True,
+                "color": np.asarray(data["color"], dtype=np.float32), "colorscale": "Viridis", "showscale": True,
                 "colorbar": {"title": {"text": data["color_label"], "side": "right"}, "x": 1.0, "xpad": 30, "thickness": 14},
             },
             labelangle=-28,
@@ -222,10 +230,14 @@ def parallel_figure(data: Mapping[str, Any], title: str = "Decision variables of
             tickfont={"size": 10},
         )]
     )
+    notes = []
+    if data.get("n_drawn", data["n"]) < data["n"]:
+        notes.append(f"{data['n_drawn']:,} of {data['n']:,} designs drawn, evenly spread along the front")
     if data.get("constant"):
-        const = ", ".join(f"{k} = {v:g}" for k, v in data["constant"].items())
+        notes.append("the same on every Pareto design (not drawn): " + ", ".join(f"{k} = {v:g}" for k, v in data["constant"].items()))
+    if notes:
         fig.add_annotation(
-            text=f"the same on every Pareto design (not drawn): {const}", x=0, y=-0.12, xref="paper", yref="paper",
+            text="; ".join(notes), x=0, y=-0.12, xref="paper", yref="paper",
             showarrow=False, xanchor="left", yanchor="top", font={"size": 11, "color": "#555"},
         )
     fig = _layout(fig, title, height=520)
@@ -247,7 +259,18 @@ def hypervolume_figure(frame: pd.DataFrame, reference_point: Any = None, title: 
     )
     fig.update_xaxes(title_text="generation", dtick=1 if len(frame) <= 25 else None)
     ref = f" (reference point {reference_point})" if reference_point is not None else ""
-    fig.update_yaxes(title_text="hypervolume" + ref, rangemode="tozero")
+    fig.update_yaxes(title_text="hypervolume" + ref)
+    hv = frame["hypervolume"].to_numpy(dtype=float)
+    ok = np.isfinite(hv)
+    if ok.sum() > 2 and hv[ok][-1] > 0:
+        # where the run stopped improving much: the first generation within 1 % of the final value
+        final = hv[ok][-1]
+        first = int(frame["generation"].to_numpy()[ok][np.argmax(hv[ok] >= 0.99 * final)])
+        fig.add_hline(y=0.99 * final, line={"dash": "dot", "color": "#888", "width": 1})
+        fig.add_annotation(
+            x=first, y=0.99 * final, text=f"99 % of the final hypervolume at generation {first}", showarrow=True, arrowhead=2,
+            ax=40, ay=40, font={"size": 11}, xanchor="left",
+        )
     fig = _layout(fig, title, height=380)
     fig.update_layout(showlegend=False, margin={"b": 60})
     return fig

@@ -125,12 +125,22 @@ def _figure_html(fig: Any, div_id: str) -> str:
     spec = pio.to_json(raw, validate=False, engine="json")
     # plotly escapes every "/" as \u002f (6 bytes; base64 is full of them); "<" stays escaped, so no "</script" can appear.
     spec = re.sub(r"(?<!\\)\\u002f", "/", spec)
+    # likewise "<" (every <br> of a hover), except before "/" or "!": "</script" and "<!--" stay impossible
+    spec = re.sub(r"(?<!\\)\\u003c(?![/!])", "<", spec)
+    spec = re.sub(r"(?<!\\)\\u003e", ">", spec)
+    # and other non-ASCII characters (×, ², ↑) as themselves: the page is UTF-8
+    spec = re.sub(r"(?<!\\)\\u([0-9a-fA-F]{4})", _unescape_non_ascii, spec)
     height = fig.layout.height or 480
     return (
         f"<div id=\"{_esc(div_id)}\" class=\"plotly-graph-div\" style=\"height:{int(height)}px;width:100%\"></div>"
         f"<script type=\"text/javascript\">(function(){{var f={spec};"
         f"Plotly.newPlot(\"{_esc(div_id)}\",f.data,f.layout,{json.dumps(_CONFIG)});}})();</script>"
     )
+
+
+def _unescape_non_ascii(m: "re.Match[str]") -> str:
+    code = int(m.group(1), 16)
+    return chr(code) if code >= 0x80 and not 0xD800 <= code <= 0xDFFF else m.group(0)
 
 
 def _containers(obj: Any) -> Any:
@@ -204,6 +214,8 @@ def _design_columns(frame: pd.DataFrame, objectives: Sequence[D.Axis] = ()) -> l
             cols.append((c, h, 1.0))
     if "model_shape" in frame.columns:
         cols.append(("model_shape", "model shape", 1.0))
+    elif "model_text" in frame.columns:
+        cols.append(("model_text", "model (layers L, heads H, FFN / embedding blocks Fb / Eb)", 1.0))
     seen = set()
     for c in [a.name for a in objectives] + list(_TABLE_METRICS):
         if c in frame.columns and c not in seen:
@@ -215,13 +227,20 @@ def _design_columns(frame: pd.DataFrame, objectives: Sequence[D.Axis] = ()) -> l
     hw = [c for c in params if c in D.HARDWARE_KEYS]
     model = [c for c in params if c not in D.HARDWARE_KEYS]
     cols.extend(_display_column(c) if c in D._DISPLAY else (c, c, 1.0) for c in hw)
-    if "model_shape" not in frame.columns:
+    if "model_shape" not in frame.columns and "model_text" not in frame.columns:
         cols.extend((c, c, 1.0) for c in model)
     return cols
 
 
+def _with_model_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with a compact model column when the run wrote no `model_shape` (older folders)."""
+    if "model_shape" in frame.columns or not len(frame) or not D.model_columns(frame):
+        return frame
+    return frame.assign(model_text=D.model_text(frame))
+
+
 def _text_columns(frame: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(c for c in ("model", "model_shape", "tied_ids", "tied_differ", "accuracy_extrapolated_reason", "marked") if c in frame.columns)
+    return tuple(c for c in ("model", "model_shape", "model_text", "tied_ids", "tied_differ", "accuracy_extrapolated_reason", "marked") if c in frame.columns)
 
 
 def _display_column(c: str) -> tuple[str, str, float]:
@@ -360,7 +379,7 @@ def _recommended_html(run: Mapping[str, Any], ev: pd.DataFrame, objectives: Sequ
             row = {**full, **{k: v for k, v in entry.items() if not isinstance(v, (Mapping, list))}}
         row["marked"] = label
         rows.append(row)
-    table_frame = pd.DataFrame(rows)
+    table_frame = _with_model_text(pd.DataFrame(rows))
     cols = [("marked", "design", 1.0)] + [c for c in _design_columns(table_frame, objectives) if c[0] not in ("tied_ids", "tied_differ", "generation")]
     parts = [_table(table_frame, cols, _text_columns(table_frame))]
     knee = rec.get("knee") if isinstance(rec.get("knee"), Mapping) else rec
@@ -484,12 +503,26 @@ def _results_body(results: D.Results, figs: dict[str, Any] | None = None) -> str
     parts.append(_section("Convergence", "Hypervolume of the feasible front after each generation.", _fig_block(fig, "fig-hypervolume", figs)))
 
     if len(front):
-        table = _table(front, _design_columns(front, objectives), _text_columns(front))
+        spread = _spread(front, TABLE_ROWS)
+        shown = _with_model_text(spread)
+        table = _table(shown, _design_columns(shown, objectives), _text_columns(shown))
         tie_note = f" {len(front_all) - len(front):,} designs that tie with a listed one on every objective are folded into its row (see 'same objectives as')." if len(front_all) > len(front) else ""
+        if len(spread) < len(front):
+            tie_note += f" {len(spread)} of the {len(front):,} distinct designs, evenly spread along the sort order; every Pareto design is in pareto.csv."
         parts.append(_section(f"Pareto designs ({len(front_all):,})", f"Sorted by {_esc(sort_axis.short_label)}, best first, as the carbon bars; units in the headers.{tie_note}", table))
     else:
         parts.append(_section("Pareto designs", "", "<p>No design is on the front.</p>"))
     return "\n".join(p for p in parts if p)
+
+
+TABLE_ROWS = 200  # a report table beyond this is a spread of the front; the CSV has every row
+
+
+def _spread(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """At most `n` rows of `frame`, evenly spaced in its order (first and last kept)."""
+    if len(frame) <= n:
+        return frame
+    return frame.iloc[np.unique(np.linspace(0, len(frame) - 1, n).round().astype(int))]
 
 
 def _as_results(results: D.Results | str) -> D.Results:
@@ -679,7 +712,7 @@ def write_sweep_report(sweep_csv: str, out_html: str, color: str = "glb_mb", plo
     figs: dict[str, Any] = {}
     sdata = D.sweep_space_data(sweep, "latency_s", "total_kg", "feasible")
     if sdata["marks"]:
-        best = pd.DataFrame([dict(m["row"], marked=m["name"]) for m in sdata["marks"]])
+        best = _with_model_text(pd.DataFrame([dict(m["row"], marked=m["name"]) for m in sdata["marks"]]))
         cols = [("marked", "design", 1.0)] + [c for c in _design_columns(best) if c[0] != "id"]
         parts.append(_section("Best feasible designs", "Per model, the feasible point with minimum total carbon and the one with minimum latency.", _table(best, cols, _text_columns(best))))
     parts.append(

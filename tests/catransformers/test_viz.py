@@ -154,11 +154,15 @@ def test_pareto_front_data_2d_splits_and_sorts():
     assert x0 < min(front["x"]) and max(front["x"]) < x1 and y0 < min(front["y"]) and max(front["y"]) < y1
     hover = front["hover"]
     assert hover["customdata"].shape == (front["n"], hover["customdata"].shape[1]) and hover["customdata"].dtype == np.float32
-    assert "clusters=%{customdata[" in hover["template"] and "model: %{text}" in hover["template"]
+    assert "%{x:.4~g} kg CO2e" in hover["template"] and "model: %{text}" in hover["template"]  # plotted values from the point
+    assert "clusters × PE width × depth" in hover["template"] and "%{hovertext}" in hover["template"]
     assert "text " in hover["text"][0] and "L/" in hover["text"][0]  # the model, compactly
+    first = ev[ev["pareto"]].sort_values("total_kg").iloc[0]
+    hw = f"{first.clusters}×{first.pe_width}×{first.pe_depth} | {first.l2_sram_kb}, {first.l2_bw} | {first.glb_mb}"
+    assert hover["hovertext"][0] == hw
     # the full strings agree with the template filled in
     full = D.hover_text(ev[ev["pareto"]].sort_values("total_kg").head(1), CARBON)[0]
-    assert f"design {int(front['ids'][0])}" in full and "clusters=" in full and "kg CO2e" in full
+    assert f"design {int(front['ids'][0])}" in full and hw in full and "kg CO2e" in full
 
 
 def test_front_computed_when_no_pareto_column():
@@ -229,7 +233,7 @@ def test_ties_collapse_to_one_row_naming_the_tied_designs():
     out = D.collapse_ties(both, CARBON)
     assert len(out) == len(front)
     row = out[out["id"] == front.iloc[0]["id"]].iloc[0]
-    assert row["tied_n"] == 2 and row["tied_ids"] == f"{int(front.iloc[0]['id'])}, 999"
+    assert row["tied_n"] == 2 and row["tied_ids"] == "999"
     assert row["tied_differ"].startswith("l2_bw ")
     assert (out[out["id"] != front.iloc[0]["id"]]["tied_n"] == 1).all()
     data = D.pareto_front_data(ev.assign(pareto=ev["pareto"]), CARBON, both)
@@ -245,6 +249,8 @@ def test_extrapolated_accuracy_is_drawn_apart_and_counted(tmp_path):
     assert data["n_front_extrapolated"] == int(front["accuracy_extrapolated"].sum())
     assert data["front"]["n"] + data["front_extrapolated"]["n"] == len(front)
     assert all("accuracy extrapolated: text layers" in t for t in data["front_extrapolated"]["hover"]["text"])
+    # behind the front, the trace says it once
+    assert "accuracy extrapolated" in data["feasible_extrapolated"]["hover"]["template"]
     ok = ~ev["failed"]
     assert data["n_extrapolated"] == int(ev.loc[ok, "accuracy_extrapolated"].sum())
 
