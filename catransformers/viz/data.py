@@ -40,6 +40,7 @@ __all__ = [
     "front_of",
     "collapse_ties",
     "pareto_front_data",
+    "projection_data",
     "carbon_breakdown_data",
     "parallel_data",
     "hardware_parallel_data",
@@ -664,6 +665,33 @@ def pareto_front_data(
     if len(axes) == 2:
         data["step"] = step_line(axes[0].values(front), axes[1].values(front), axes[0].direction)
     return data
+
+
+def projection_data(front: pd.DataFrame, objectives: Sequence[Axis], x: str = "total_kg", y: str = "accuracy") -> dict[str, Any] | None:
+    """A 3-objective front on two of its objectives (default total carbon and accuracy), the third as colour.
+
+    None unless there are three objectives and `x`, `y` are two of them. The step line joins the
+    designs not dominated on the two axes; the view opens on it.
+    """
+    names = [a.name for a in objectives]
+    if len(objectives) != 3 or x not in names or y not in names or x == y:
+        return None
+    ax, ay = objectives[names.index(x)], objectives[names.index(y)]
+    ac = next(a for a in objectives if a.name not in (x, y))
+    front = collapse_ties(front_of(front, objectives), objectives)
+    front = front.iloc[np.argsort(ax.values(front), kind="stable")].reset_index(drop=True)
+    nd = non_dominated(front, (ax, ay)).to_numpy()
+    fx = extrapolated(front)
+    out: dict[str, Any] = {"axes": (ax, ay, ac), "log": (False, False, _wide(ac.values(front)))}
+    for key, part in (("front", front[~fx]), ("front_extrapolated", front[fx])):
+        pts = _points(part, (ax, ay, ac))
+        pts["c"] = pts.pop("z")
+        pts["hover"] = design_hover(part, (ax, ay, ac), plotted=(ax, ay))
+        out[key] = pts
+    out["step"] = step_line(ax.values(front[nd]), ay.values(front[nd]), ax.direction)
+    out["range"] = (_padded(np.asarray(out["step"]["x"]), False), _padded(np.asarray(out["step"]["y"]), False))
+    out["n_front_2d"] = int(nd.sum())
+    return out
 
 
 def _extrapolated_cloud(frame: pd.DataFrame, axes: Sequence[Axis]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ __all__ = [
     "parallel_figure",
     "hardware_parallel_figure",
     "hypervolume_figure",
+    "projection_figure",
     "sweep_space_figure",
     "compare_figure",
     "empty_figure",
@@ -61,7 +62,7 @@ def _layout(fig: go.Figure, title: str, height: int = 480, legend_rows: int = 1)
         title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top"},
         height=height,
         margin={"l": 80, "r": 40, "t": 56, "b": 80 + 22 * legend_rows},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.14 - 0.02 * legend_rows, "xanchor": "left", "x": 0.0},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.14 - 0.02 * legend_rows, "xanchor": "left", "x": 0.0, "itemsizing": "constant"},
         hoverlabel={"align": "left"},
     )
     fig.update_xaxes(automargin=True)
@@ -170,9 +171,46 @@ def pareto_figure(data: Mapping[str, Any], title: str = "Pareto front") -> go.Fi
     for key, a, lg in zip(("xaxis", "yaxis", "zaxis"), axes, log):
         arrow = " ↑" if a.direction == "max" else " ↓"
         scene[key] = {"title": {"text": a.short_label + arrow + (", log" if lg else "")}, "type": "log" if lg else "linear"}
-    fig.update_layout(scene=scene)
-    fig = _layout(fig, title, height=680, legend_rows=n_legend)
-    fig.update_layout(margin={"l": 10, "r": 10})
+    # camera a little further out than plotly's default, so no axis title leaves the scene
+    fig.update_layout(scene=dict(scene, camera={"eye": {"x": 1.5, "y": 1.5, "z": 0.9}}, aspectmode="cube"))
+    fig = _layout(fig, title, height=720, legend_rows=n_legend)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 50})
+    return fig
+
+
+def projection_figure(data: Mapping[str, Any], title: str = "Pareto front, two objectives at a time") -> go.Figure:
+    """A 3-objective front seen in 2-D: the first two axes, coloured by the third (what a 3-D scene hides)."""
+    ax, ay, ac = data["axes"]
+    traces = [
+        dict(
+            type="scatter", mode="lines", x=data["step"]["x"], y=data["step"]["y"], name="non-dominated on these two axes",
+            line={"color": STEP, "width": 2}, hoverinfo="skip",
+        )
+    ]
+    for key, symbol in (("front", "circle"), ("front_extrapolated", "circle-open")):
+        pts = data[key]
+        if not pts["n"]:
+            continue
+        marker = {
+            "color": np.asarray(pts["c"], dtype=np.float32), "colorscale": "Viridis", "size": 6, "symbol": symbol, "opacity": 0.8,
+            "colorbar": {"title": {"text": ac.short_label + (", log scale" if data["log"][2] else ""), "side": "right"}, "x": 1.0, "xpad": 20, "thickness": 14},
+            "showscale": key == "front",
+        }
+        if data["log"][2]:  # colour by log10, ticks labelled in the axis's own unit
+            c = np.asarray(pts["c"], dtype=np.float64)
+            marker["color"] = np.log10(c).astype(np.float32)
+            every = np.asarray([m * 10.0**e for e in range(-6, 7) for m in (1, 2, 5)])
+            all_c = np.concatenate([np.asarray(data[k]["c"], dtype=float) for k in ("front", "front_extrapolated") if data[k]["n"]])
+            ticks = every[(every >= all_c.min()) & (every <= all_c.max())]
+            marker["colorbar"].update(tickvals=np.log10(ticks).tolist(), ticktext=[f"{t:g}" for t in ticks])
+        name = f"Pareto designs ({pts['n']})" if key == "front" else f"Pareto, accuracy extrapolated ({pts['n']})"
+        traces.append(_points_trace({**pts, "x": pts["x"], "y": pts["y"]}, name, marker))
+    fig = _figure(traces)
+    for upd, a, rng in ((fig.update_xaxes, ax, data["range"][0]), (fig.update_yaxes, ay, data["range"][1])):
+        arrow = "maximised ↑" if a.direction == "max" else "minimised ↓"
+        upd(title_text=f"{a.short_label}, {arrow}", **({"range": rng} if rng else {}))
+    fig = _layout(fig, title, height=540)
+    fig.update_layout(margin={"r": 130})
     return fig
 
 

@@ -469,6 +469,17 @@ def _results_body(results: D.Results, figs: dict[str, Any] | None = None) -> str
             + (f"{ties:,} Pareto designs share their objective values with another (one marker each; hover shows the tied ids)." if ties else "")
         )
         parts.append(_section("Pareto front", intro, _fig_block(fig, "fig-pareto", figs)))
+        proj = D.projection_data(front_all, objectives) if pdata["dims"] == 3 else None
+        if proj is not None:
+            ax, ay, ac = proj["axes"]
+            parts.append(
+                _section(
+                    f"Pareto front: {ay.short_label} vs {ax.short_label}",
+                    f"The same front on two of its three objectives, coloured by {_esc(ac.short_label)}: the line joins the "
+                    f"{proj['n_front_2d']:,} designs no other beats on both; the others on the front pay on these two axes for a better {_esc(ac.title)}.",
+                    _fig_block(F.projection_figure(proj), "fig-projection", figs),
+                )
+            )
     else:
         parts.append(_section("Pareto front", "", f"<p>{len(objectives)} objectives: only 2 or 3 can be drawn.</p>"))
 
