@@ -13,6 +13,7 @@ from .data import (
     pareto_front_data,
     sweep_space_data,
 )
+from .notebook import figure_bundle
 from .report import IMAGE_FORMATS, PLOTLYJS_MODES, export_figures, render, write_compare_report, write_report, write_sweep_report
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "write_sweep_report",
     "render",
     "export_figures",
+    "figure_bundle",
     "PLOTLYJS_MODES",
     "IMAGE_FORMATS",
 ]

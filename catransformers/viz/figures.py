@@ -260,7 +260,7 @@ def parallel_figure(data: Mapping[str, Any], title: str = "Decision variables of
             dimensions=dims,
             line={
                 "color": np.asarray(data["color"], dtype=np.float32), "colorscale": "Viridis", "showscale": True,
-                "colorbar": {"title": {"text": data["color_label"], "side": "right"}, "x": 1.0, "xpad": 30, "thickness": 14},
+                "colorbar": {"title": {"text": data["color_label"], "side": "right"}, "x": 1.04, "xpad": 10, "thickness": 14},
             },
             labelangle=-28,
             labelside="top",
@@ -279,7 +279,7 @@ def parallel_figure(data: Mapping[str, Any], title: str = "Decision variables of
             showarrow=False, xanchor="left", yanchor="top", font={"size": 11, "color": "#555"},
         )
     fig = _layout(fig, title, height=520)
-    fig.update_layout(margin={"l": 60, "r": 120, "t": 150, "b": 60})
+    fig.update_layout(margin={"l": 60, "r": 170, "t": 150, "b": 60})  # room for the last slanted label and the colour bar
     return fig
 
 

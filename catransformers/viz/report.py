@@ -112,10 +112,9 @@ def _script_tag(plotlyjs: str, out_html: str, js_dir: str | None) -> str:
 _CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
 
 
-def _figure_html(fig: Any, div_id: str) -> str:
-    """A div and the call that draws `fig` into it; numbers go as base64 typed arrays (plotly's JSON encoder)."""
+def _figure_json(fig: Any) -> str:
+    """The figure as JSON for plotly.js: numeric arrays as base64 typed arrays, built without deep copies."""
     import plotly.io as pio
-
     from _plotly_utils.utils import convert_to_base64
 
     # fig.to_dict() deep-copies every array before encoding it; copy the containers only, then
@@ -129,11 +128,15 @@ def _figure_html(fig: Any, div_id: str) -> str:
     spec = re.sub(r"(?<!\\)\\u003c(?![/!])", "<", spec)
     spec = re.sub(r"(?<!\\)\\u003e", ">", spec)
     # and other non-ASCII characters (×, ², ↑) as themselves: the page is UTF-8
-    spec = re.sub(r"(?<!\\)\\u([0-9a-fA-F]{4})", _unescape_non_ascii, spec)
+    return re.sub(r"(?<!\\)\\u([0-9a-fA-F]{4})", _unescape_non_ascii, spec)
+
+
+def _figure_html(fig: Any, div_id: str) -> str:
+    """A div and the call that draws `fig` into it."""
     height = fig.layout.height or 480
     return (
         f"<div id=\"{_esc(div_id)}\" class=\"plotly-graph-div\" style=\"height:{int(height)}px;width:100%\"></div>"
-        f"<script type=\"text/javascript\">(function(){{var f={spec};"
+        f"<script type=\"text/javascript\">(function(){{var f={_figure_json(fig)};"
         f"Plotly.newPlot(\"{_esc(div_id)}\",f.data,f.layout,{json.dumps(_CONFIG)});}})();</script>"
     )
 
