@@ -1,7 +1,7 @@
 """Analytical cost models of the reference edge-accelerator template: area, TOPS, latency, energy."""
 
-from .area import area_mm2, area_um2, sram_area_um2, tops
-from .config import SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
+from .area import area_breakdown_um2, area_mm2, area_um2, sram_area_um2, tops
+from .config import FIELD_UNITS, SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
 from .cost import CostReport, evaluate_cost
 from .energy import ENERGY_COMPONENTS, AccessEnergies, Profile, access_energies, load_profile, sram_pj_per_word
 from .errors import HardwareError
@@ -29,6 +29,7 @@ __all__ = [
     "HardwareBatch",
     "HardwareError",
     "SEARCH_KEYS",
+    "FIELD_UNITS",
     "grid",
     "load_grid_axes",
     "reference_grid",
@@ -42,6 +43,7 @@ __all__ = [
     "CostReport",
     "area_um2",
     "area_mm2",
+    "area_breakdown_um2",
     "tops",
     "sram_area_um2",
     "load_profile",

@@ -6,6 +6,7 @@ import itertools
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -16,6 +17,7 @@ __all__ = [
     "HardwareConfig",
     "HardwareBatch",
     "SEARCH_KEYS",
+    "FIELD_UNITS",
     "reference_grid",
     "grid",
     "load_grid_axes",
@@ -112,6 +114,24 @@ def _check_value(name: str, value: Any) -> None:
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(HardwareConfig))
+
+# Unit of every HardwareConfig field, as result columns and reports show it (one entry per
+# field; tests/catransformers/test_results.py checks that none is missing). kb/mb in the
+# names are KiB/MiB.
+FIELD_UNITS: Mapping[str, str] = MappingProxyType({
+    "clusters": "count",
+    "pe_width": "MACs",
+    "pe_depth": "MACs",
+    "l2_sram_kb": "KiB per cluster",
+    "l2_bw": "words/cycle per cluster",
+    "glb_mb": "MiB",
+    "glb_bw": "words/cycle",
+    "dram_bw": "words/cycle",
+    "frequency_mhz": "MHz",
+    "precision_bits": "bit",
+    "node_nm": "nm",
+    "dram_gb": "GB",
+})
 
 
 @dataclass(frozen=True, eq=False)

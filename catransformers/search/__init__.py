@@ -5,7 +5,8 @@ pymoo is imported only when a search runs (problem.py, algorithms.py, hypervolum
 
 from .archive import PENALTY, Archive
 from .backend import DesignEvaluator, PopulationEvaluator, SerialEvaluator, concat_metrics, split_designs
-from .compare import compare_table, run_compare
+from .compare import carbon_gains, compare_table, run_compare, scenario_specs
+from .decision import recommend, recommend_index
 from .hypervolume import hypervolume, reference_point
 from .objectives import CONSTRAINTS, OBJECTIVES, Constraint, Mode, Objective, get_mode, list_modes
 from ..pareto import non_dominated, pareto_mask
@@ -43,6 +44,10 @@ __all__ = [
     "run_search",
     "run_compare",
     "compare_table",
+    "carbon_gains",
+    "scenario_specs",
+    "recommend",
+    "recommend_index",
     "hypervolume",
     "reference_point",
     "non_dominated",

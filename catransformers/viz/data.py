@@ -15,7 +15,6 @@ import pandas as pd
 from hw_models import SEARCH_KEYS
 
 from ..errors import ConfigError, DataError
-from ..units import MJ_PER_J, MS_PER_S, PER_BILLION, PER_MILLION, UM2_PER_MM2
 
 __all__ = [
     "HARDWARE_KEYS",
@@ -62,29 +61,33 @@ CARBON_PARTS: tuple[tuple[str, str], ...] = (
     ("operational_kg", "operational"),
 )
 
-# Display name, display unit and the factor from the column's unit (in its name) to the display unit.
-_DISPLAY: dict[str, tuple[str, str, float]] = {
-    "accuracy": ("accuracy", "fraction", 1.0),
-    "total_kg": ("total carbon", "kg CO2e", 1.0),
-    "embodied_kg": ("embodied carbon", "kg CO2e", 1.0),
-    "embodied_logic_kg": ("embodied carbon, logic", "kg CO2e", 1.0),
-    "embodied_dram_kg": ("embodied carbon, DRAM", "kg CO2e", 1.0),
-    "operational_kg": ("operational carbon", "kg CO2e", 1.0),
-    "latency_s": ("latency", "ms", MS_PER_S),
-    "energy_j": ("energy per inference", "mJ", MJ_PER_J),
-    "energy_lifetime_kwh": ("lifetime energy", "kWh", 1.0),
-    "area_mm2": ("area", "mm²", 1.0),
-    "area_um2": ("area", "mm²", 1 / UM2_PER_MM2),
-    "tops": ("peak throughput", "TOPS", 1.0),
-    "macs": ("MACs per inference", "GMAC", PER_BILLION),
-    "params": ("parameters", "M", PER_MILLION),
-    "clusters": ("clusters", "", 1.0),
-    "pe_width": ("PE array width", "", 1.0),
-    "pe_depth": ("PE array depth", "", 1.0),
-    "l2_sram_kb": ("L2 SRAM", "KB", 1.0),
-    "l2_bw": ("L2 bandwidth", "", 1.0),
-    "glb_mb": ("global buffer", "MB", 1.0),
+# Hardware axis labels (short, for plots); their units come from hw_models.FIELD_UNITS.
+_HW_LABELS = {
+    "clusters": "clusters",
+    "pe_width": "PE array width",
+    "pe_depth": "PE array depth",
+    "l2_sram_kb": "L2 SRAM",
+    "l2_bw": "L2 bandwidth",
+    "glb_mb": "global buffer",
 }
+_HW_UNIT_SHORT = {"count": "", "MACs": "", "KiB per cluster": "KiB/cluster", "words/cycle per cluster": "words/cycle", "MiB": "MiB"}
+
+
+def _display_table() -> dict[str, tuple[str, str, float]]:
+    """(label, display unit, factor from the stored unit) per column: metrics from the one registry
+    (catransformers.metrics), hardware keys with their units from hw_models.FIELD_UNITS."""
+    from hw_models import FIELD_UNITS
+
+    from ..metrics import METRICS
+
+    out = {m.name: (m.label, m.display_unit, m.display_factor) for m in METRICS.values()}
+    for k, label in _HW_LABELS.items():
+        unit = FIELD_UNITS.get(k, "")
+        out[k] = (label, _HW_UNIT_SHORT.get(unit, unit), 1.0)
+    return out
+
+
+_DISPLAY: dict[str, tuple[str, str, float]] = _display_table()
 
 _METRIC_COLUMNS = frozenset(_DISPLAY) - set(HARDWARE_KEYS)
 _META_COLUMNS = frozenset({"id", "generation", "model", "accuracy_metric", "feasible", "failed", "pareto"})
@@ -743,18 +746,15 @@ def _marks(evaluations: pd.DataFrame, axes: Sequence[Axis], recommended: Mapping
 
 
 def _recommended_entries(recommended: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """(label, design) pairs of a run's `recommended` block: the knee first, then each objective's minimum."""
-    out = []
-    knee = recommended.get("knee") if isinstance(recommended.get("knee"), Mapping) else (recommended if "id" in recommended else None)
-    if knee:
-        out.append(("recommended (knee)", knee))
-    for key, entry in recommended.items():
-        if key != "knee" and isinstance(entry, Mapping) and "id" in entry:
-            out.append((key.replace("_", " "), entry))
-        elif isinstance(entry, list) and key in ("minima", "extremes", "per_objective"):
-            for e in entry:
-                if isinstance(e, Mapping) and "id" in e:
-                    out.append((str(e.get("label") or e.get("name") or f"best {e.get('objective', '')}").strip(), e))
+    """(label, design) pairs of a run's `recommended` block: the recommended design first, then the best of each objective."""
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    if "id" in recommended:
+        out.append(("recommended", recommended))
+    best = recommended.get("best_by_objective")
+    if isinstance(best, Mapping):
+        for name, entry in best.items():
+            if isinstance(entry, Mapping) and "id" in entry:
+                out.append((f"best {axis(str(name)).title}", entry))
     return out
 
 
@@ -1021,8 +1021,8 @@ def summary_counts(results: Results) -> dict[str, int]:
         "pareto": len(results.pareto),
         "generations": gens,
         "extrapolated": int(counts.get("accuracy_extrapolated", extrapolated(ev[~ev["failed"].astype(bool)] if "failed" in ev.columns else ev).sum())),
-        "pareto_extrapolated": int(extrapolated(results.pareto).sum()),
-        "has_extrapolation_flag": int("accuracy_extrapolated" in ev.columns),
+        "pareto_extrapolated": int(counts.get("accuracy_extrapolated_pareto", extrapolated(results.pareto).sum())),
+        "has_extrapolation_flag": int("accuracy_extrapolated" in ev.columns or "accuracy_extrapolated" in counts),
     }
     return out
 

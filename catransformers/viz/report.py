@@ -313,94 +313,134 @@ def _scenario_text(scenario: Any) -> str:
     return "; ".join(bits)
 
 
-# Display of a value by the unit its name ends in (the CSV convention: SI units in names).
+# Display unit and factor by the unit a name ends in (the CSV convention: SI units in names).
 _SUFFIX_UNITS: tuple[tuple[str, str, float], ...] = (
     ("_kwh", "kWh", 1.0),
-    ("_mj", "mJ", 1.0),
     ("_j", "mJ", MJ_PER_J),
-    ("_ms", "ms", 1.0),
     ("_s", "ms", MS_PER_S),
     ("_um2", "mm²", 1 / UM2_PER_MM2),
     ("_mm2", "mm²", 1.0),
     ("_kg", "kg CO2e", 1.0),
-    ("_g", "g CO2e", 1.0),
-    ("_fraction", "", 1.0),
 )
 
 
-def _value_text(key: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return _esc(value if not isinstance(value, (list, tuple)) else ", ".join(map(str, value)))
+def _suffix_unit(key: str) -> tuple[str, float, str]:
+    """(display unit, factor, key without its unit suffix)."""
     for suffix, unit, scale in _SUFFIX_UNITS:
-        if key.endswith(suffix):
-            return f"{_cell(value, scale)} {unit}".strip()
-    return _cell(value)
-
-
-def _key_text(key: str) -> str:
-    for suffix, _, _ in _SUFFIX_UNITS:
         if key.endswith(suffix) and len(key) > len(suffix):
-            key = key[: -len(suffix)]
-            break
-    return key.replace("_", " ")
+            return unit, scale, key[: -len(suffix)]
+    return "", 1.0, key
 
 
-def _nested_table(d: Mapping[str, Any]) -> str:
-    """A two-column table of a (nested) mapping: shares of a total get a percentage next to them."""
+def _parts_table(parts: Mapping[str, Any], unit_key: str = "", total_key: str | None = None) -> str:
+    """Rows name | value in display unit | share. The unit comes from `unit_key`'s suffix (e.g.
+    energy_by_component_j: every part in mJ) or from each part's own name (carbon_kg's parts);
+    the share is of `total_key`'s value, or of the sum of the parts when none is named."""
+    unit, scale, _ = _suffix_unit(unit_key)
+    numbers = {k: float(v) for k, v in parts.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    total = numbers.get(total_key) if total_key else sum(v for v in numbers.values() if v >= 0)
     rows = []
-
-    def walk(m: Mapping[str, Any], depth: int) -> None:
-        numbers = [v for v in m.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        total = sum(numbers) if len(numbers) > 1 and all(v >= 0 for v in numbers) else 0.0
-        for k, v in m.items():
-            pad = f" style=\"padding-left:{8 + 14 * depth}px\""
-            if isinstance(v, Mapping):
-                rows.append(f"<tr><td class=\"t\"{pad}><b>{_esc(_key_text(str(k)))}</b></td><td></td><td></td></tr>")
-                walk(v, depth + 1)
-            else:
-                share = f"{100 * v / total:.1f} %" if total and isinstance(v, (int, float)) and not isinstance(v, bool) else ""
-                rows.append(f"<tr><td class=\"t\"{pad}>{_esc(_key_text(str(k)))}</td><td>{_value_text(str(k), v)}</td><td class=\"note\">{share}</td></tr>")
-
-    walk(d, 0)
+    for k, v in parts.items():
+        if k not in numbers:
+            rows.append(f"<tr><td class=\"t\">{_esc(k.replace('_', ' '))}</td><td class=\"t\">{_esc(v)}</td><td></td></tr>")
+            continue
+        u, f, name = (unit, scale, k) if unit else _suffix_unit(k)
+        same_unit = not total_key or _suffix_unit(k)[0] == _suffix_unit(total_key)[0]
+        share = f"{100 * numbers[k] / total:.1f} %" if total and same_unit and k != total_key else ""
+        rows.append(f"<tr><td class=\"t\">{_esc(name.replace('_', ' '))}</td><td>{_cell(numbers[k], f)} {_esc(u)}</td><td class=\"note\">{share}</td></tr>")
     return f"<table class=\"kv\"><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _hardware_table(hw: Mapping[str, Any]) -> str:
+    from hw_models import FIELD_UNITS
+
+    rows = "".join(f"<tr><td class=\"t\">{_esc(k)}</td><td>{_cell(v)} {_esc(FIELD_UNITS.get(k, ''))}</td></tr>" for k, v in hw.items())
+    return f"<table class=\"kv\"><tbody>{rows}</tbody></table>"
+
+
+def _mapping_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The chosen mapping of each GEMM: one row per op, latency in ms, MACs in millions."""
+    frame = pd.DataFrame(list(rows))
+    cols = []
+    for c in frame.columns:
+        if c == "latency_s":
+            cols.append((c, "latency (ms)", MS_PER_S))
+        elif c == "macs":
+            cols.append((c, "MACs (M)", 1e-6))
+        else:
+            cols.append((c, c.replace("_", " "), 1.0))
+    return _table(frame, cols, [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])])
+
+
+_BREAKDOWN_TITLES = {
+    "carbon_kg": "carbon: embodied vs operational",
+    "energy_by_component_j": "energy per inference by component and memory level",
+    "area_by_part_um2": "area by part",
+    "latency_by_op_class_s": "latency by op class",
+    "energy_by_op_class_j": "energy by op class",
+    "metrics": "metrics",
+    "hardware_full": "hardware (every setting)",
+}
+
+
+def _breakdown_html(breakdown: Mapping[str, Any]) -> str:
+    cards = []
+    for key, value in breakdown.items():
+        title = _BREAKDOWN_TITLES.get(key, key.replace("_", " "))
+        if key == "gemm_mappings" and isinstance(value, list) and value:
+            continue
+        if key == "metrics" and isinstance(value, Mapping):
+            rows = "".join(f"<tr><td class=\"t\">{_esc(D.axis(k).label)}</td><td>{_cell(v, D.axis(k).scale)}</td></tr>" for k, v in value.items())
+            body = f"<table class=\"kv\"><tbody>{rows}</tbody></table>"
+        elif key == "hardware_full" and isinstance(value, Mapping):
+            body = _hardware_table(value)
+        elif key == "carbon_kg" and isinstance(value, Mapping):
+            body = _parts_table(value, total_key="total_kg")
+        elif isinstance(value, Mapping):
+            body = _parts_table(value, key)
+        elif value in ("", None):
+            continue
+        else:
+            body = f"<p>{_esc(value)}</p>"
+        cards.append(f"<div class=\"card\"><h3>{_esc(title)}</h3>{body}</div>")
+    out = f"<div class=\"cards\">{''.join(cards)}</div>"
+    maps = breakdown.get("gemm_mappings")
+    if isinstance(maps, list) and maps:
+        out += f"<details><summary>Mapping chosen for each of the {len(maps)} GEMMs (dataflow, orientation, partition, loop orders, utilisation)</summary>{_mapping_table(maps)}</details>"
+    return out
+
+
 def _recommended_html(run: Mapping[str, Any], ev: pd.DataFrame, objectives: Sequence[D.Axis]) -> str:
-    """The run's recommended design (knee point) and per-objective minima, from run.json `recommended`, with its breakdown."""
+    """The run's recommended design and the best design of each objective (run.json `recommended`), with the breakdown."""
     rec = run.get("recommended")
     if not isinstance(rec, Mapping) or not rec:
         return ""
     entries = D._recommended_entries(rec)
     if not entries:
         return ""
-    by_id = ev.set_index("id", drop=False) if "id" in ev.columns else None
+    by_id = ev.drop_duplicates("id").set_index("id", drop=False) if "id" in ev.columns else None
     rows = []
     for label, entry in entries:
-        row = dict(entry)
-        if by_id is not None and entry.get("id") in by_id.index:
-            full = by_id.loc[[entry["id"]]].iloc[0].to_dict()
-            row = {**full, **{k: v for k, v in entry.items() if not isinstance(v, (Mapping, list))}}
+        if by_id is not None and entry["id"] in by_id.index:
+            row = by_id.loc[entry["id"]].to_dict()
+        else:  # a design not in the table (exhaustive runs keep only some rows): what run.json says
+            row = {"id": entry["id"], "model_shape": entry.get("model_shape", ""), **(entry.get("hardware") or {}), **(entry.get("objectives") or {})}
         row["marked"] = label
         rows.append(row)
-    table_frame = _with_model_text(pd.DataFrame(rows))
-    cols = [("marked", "design", 1.0)] + [c for c in _design_columns(table_frame, objectives) if c[0] not in ("tied_ids", "tied_differ", "generation")]
-    parts = [_table(table_frame, cols, _text_columns(table_frame))]
-    knee = rec.get("knee") if isinstance(rec.get("knee"), Mapping) else rec
-    method = knee.get("method") or rec.get("method")
-    why = knee.get("why") or knee.get("reason") or rec.get("why") or rec.get("reason")
+    frame = _with_model_text(pd.DataFrame(rows))
+    cols = [("marked", "design", 1.0)] + [c for c in _design_columns(frame, objectives) if c[0] not in ("tied_ids", "tied_differ", "generation")]
     intro = []
-    if method:
-        intro.append(f"Chosen by {_esc(method)}.")
-    if why:
-        intro.append(_esc(why))
-    first = entries[0][1]
-    breakdown = first.get("breakdown") or rec.get("breakdown")
+    if rec.get("method"):
+        intro.append(f"Recommended by {_esc(rec['method'])}" + (f": {_esc(rec['method_note'])}." if rec.get("method_note") else "."))
+    if rec.get("tied_ids"):
+        differ = ", ".join(map(str, rec.get("tied_differ_in") or []))
+        intro.append(f"Design(s) {_esc(', '.join(map(str, rec['tied_ids'])))} have the same objective values" + (f" (they differ in {_esc(differ)} only)." if differ else "."))
+    if rec.get("accuracy_extrapolated"):
+        intro.append("<b>Its accuracy is extrapolated</b> outside the estimator's validated range.")
+    parts = [_table(frame, cols, _text_columns(frame))]
+    breakdown = rec.get("breakdown")
     if isinstance(breakdown, Mapping) and breakdown:
-        blocks = "".join(
-            f"<div class=\"card\"><h3>{_esc(_key_text(str(k)))}</h3>{_nested_table(v) if isinstance(v, Mapping) else _value_text(str(k), v)}</div>"
-            for k, v in breakdown.items()
-        )
-        parts.append(f"<h3>Breakdown of the {_esc(entries[0][0])} design {_esc(first.get('id', ''))}</h3><div class=\"cards\">{blocks}</div>")
+        parts.append(f"<h3>Breakdown of the recommended design {_esc(rec['id'])}</h3>{_breakdown_html(breakdown)}")
     return _section("Recommended design", " ".join(intro), "".join(parts))
 
 
@@ -668,7 +708,7 @@ def write_compare_report(
         source = "the comparison's table (also in compare.csv)"
     if table is not None:
         summary = table
-        text_cols = [c for c in summary.columns if summary[c].dtype == object]
+        text_cols = [c for c in summary.columns if not pd.api.types.is_numeric_dtype(summary[c])]
         cols = [_display_column(c) for c in summary.columns]
     else:
         summary = pd.DataFrame([_mode_summary(m, r) for m, r in loaded.items()])

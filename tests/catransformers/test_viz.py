@@ -295,7 +295,7 @@ def test_compare_overlay_one_trace_per_mode():
 
 
 def test_constraint_text_and_counts(tmp_path):
-    assert D.constraint_text(LIMITS) == ["latency ≤ 50 ms", "area ≤ 31.99 mm²", "peak throughput ≤ 20.48 TOPS"]
+    assert D.constraint_text(LIMITS) == ["latency ≤ 50 ms", "accelerator area ≤ 31.99 mm²", "peak throughput ≤ 20.48 TOPS"]  # labels from the metrics registry
     r = D.load_results(str(make_results(tmp_path / "r")))
     c = D.summary_counts(r)
     assert c["evaluated"] == 60 and c["failed"] == 1 and c["generations"] == 6
@@ -478,3 +478,26 @@ def test_load_results_names_missing_objective_column(tmp_path):
     pd.read_csv(folder / "evaluations.csv").drop(columns=["total_kg"]).to_csv(folder / "evaluations.csv", index=False)
     with pytest.raises(DataError, match="total_kg"):
         D.load_results(str(folder))
+
+
+def test_report_of_a_real_run_shows_the_recommended_design_and_its_breakdown(tmp_path):
+    from catransformers.search import load_spec, run_search
+    from catransformers.viz import report as R
+
+    result = run_search(load_spec(overrides={"search.population": 10, "search.generations": 3}), None)
+    rec = result.run["recommended"]
+    res = D.results_from(result, str(tmp_path))
+    text = Path(R.write_report(res, str(tmp_path / "report.html"))).read_text(encoding="utf-8")
+    head = text.split('data-figure="fig-pareto"')[0]  # at the top, before the figures
+    assert "Recommended design" in head and rec["model_shape"] in head and rec["method"] in head
+    for part in ("energy per inference by component and memory level", "area by part", "latency by op class", "carbon: embodied vs operational", "Mapping chosen for each of the"):
+        assert part in head, part
+    # the recommended design and the best of each objective are marked on the front
+    data = D.pareto_front_data(res.evaluations, D.objectives_of(res.run, res.evaluations), res.pareto, rec)
+    assert [m["id"] for m in data["marks"]] == [rec["id"]] + [b["id"] for b in rec["best_by_objective"].values()]
+    # every design shown carries its model: the table and the hover text
+    assert result.pareto["model_shape"].iloc[0] in text
+    assert all(t.split("<br>")[0] in set(result.pareto["model_shape"]) for t in data["front"]["hover"]["text"])
+    # one count of extrapolated accuracy, the search's own
+    counts = D.summary_counts(res)
+    assert counts["extrapolated"] == result.run["counts"]["accuracy_extrapolated"]
