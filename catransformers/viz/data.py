@@ -422,13 +422,34 @@ def design_hover(
     hw, hw_label = hardware_text(frame)
     if hw is not None:
         lines.append(f"hardware ({hw_label}): %{{hovertext}}")
-    lines.append("model: %{text}")
     model = model_text(frame)
+    legend = ""
+    if light:  # ten thousand rows: "vision 9L/..." as "V 9L/..." (the legend once, in the template)
+        model, legend = _short_towers(model)
+    lines.append(f"model{legend}: %{{text}}")
     # the clouds say "accuracy extrapolated" once per trace (its name and status), not per row
     notes = _status_text(frame, skip_infeasible=skip_infeasible, skip_extrapolated=light)
     text = [m + ("<br>" + s if s else "") for m, s in zip(model, notes)]
     data = np.column_stack(cols).astype(np.float32) if cols and len(frame) else np.zeros((len(frame), len(cols)), dtype=np.float32)
     return {"template": "<br>".join(lines) + "<extra></extra>", "customdata": data, "text": text, "hovertext": hw}
+
+
+_TOWER = re.compile(r"(?:^|\| )([A-Za-z][\w-]*) \d+L/")
+
+
+def _short_towers(texts: list[str]) -> tuple[list[str], str]:
+    """Model shapes with each tower's name cut to its initial, when the initials tell the towers apart."""
+    towers = list(dict.fromkeys(m.group(1) for t in texts[:50] for m in _TOWER.finditer(t)))
+    initials = [t[0].upper() for t in towers]
+    if not towers or len(set(initials)) != len(initials):
+        return texts, ""
+    out = pd.Series(texts, dtype=object)
+    for t, i in zip(towers, initials):
+        out = out.str.replace(rf"(^|\| ){re.escape(t)} (?=\d+L/)", rf"\g<1>{i} ", regex=True)
+    # "9L/6H/2304F/672E" as "9/6/2304/672": the letters are the same in every row
+    out = out.str.replace(r"(\d+)L/(\d+)H/(\d+)F/(\d+)E\b", r"\1/\2/\3/\4", regex=True)
+    towers_text = ", ".join(f"{i} {t}" for t, i in zip(towers, initials))
+    return out.tolist(), f" ({towers_text}: layers/heads/FFN width/embedding width)"
 
 
 _HW_FORMAT = (("clusters", "{}"), ("pe_width", "×{}"), ("pe_depth", "×{}"), ("l2_sram_kb", " | {}"), ("l2_bw", ", {}"), ("glb_mb", " | {}"))
@@ -654,8 +675,9 @@ def pareto_front_data(
         "feasible": _points(plotted[feas & ~extra], axes, light=True),
         "feasible_extrapolated": _extrapolated_cloud(plotted[feas & extra], axes),
         "infeasible": _infeasible_groups(plotted[~feas], axes),
-        "front": _points(front[~fx], axes, "<b>Pareto</b> · "),
-        "front_extrapolated": _points(front[fx], axes, "<b>Pareto</b> · "),
+        # a front of thousands (3 objectives) gets the light hover of the clouds
+        "front": _points(front[~fx], axes, "<b>Pareto</b> · ", light=len(front) > 1000),
+        "front_extrapolated": _points(front[fx], axes, "<b>Pareto</b> · ", light=len(front) > 1000),
         "n_front_designs": len(front_all),
         "n_front_extrapolated": int(extrapolated(front_all).sum()),
         "n_extrapolated": int(extrapolated(evaluations[ok]).sum()),
@@ -687,9 +709,9 @@ def projection_data(front: pd.DataFrame, objectives: Sequence[Axis], x: str = "t
     fx = extrapolated(front)
     out: dict[str, Any] = {"axes": (ax, ay, ac), "log": (False, False, _wide(ac.values(front)))}
     for key, part in (("front", front[~fx]), ("front_extrapolated", front[fx])):
-        pts = _points(part, (ax, ay, ac))
+        pts = _points(part, (ax, ay, ac), light=True)
         pts["c"] = pts.pop("z")
-        pts["hover"] = design_hover(part, (ax, ay, ac), plotted=(ax, ay))
+        pts["hover"] = design_hover(part, (ax, ay, ac), plotted=(ax, ay), light=True)
         out[key] = pts
     out["step"] = step_line(ax.values(front[nd]), ay.values(front[nd]), ax.direction)
     out["range"] = (_padded(np.asarray(out["step"]["x"]), False), _padded(np.asarray(out["step"]["y"]), False))
@@ -989,7 +1011,7 @@ def compare_overlay_data(
             }
         )
     # Big fronts first, the carbon mode last: on top, its front is never hidden under another's cloud.
-    traces.sort(key=lambda t: (t["mode"] == "carbon", -t["n"]))
+    traces.sort(key=lambda t: (t["mode"].split("@")[0] == "carbon", -t["n"]))
     steps = [t["step"] for t in traces]
     rng = None
     if steps:

@@ -36,7 +36,7 @@ PARTS_COLOURS = {
     "operational_kg": "#dd8452",
 }
 MODE_COLOURS = {"carbon": "#d62728", "latency": "#1f77b4", "energy": "#2ca02c", "all": "#9467bd", "all-hw": "#ff7f0e", "model-only": "#8c564b"}
-OTHER_COLOURS = ("#17becf", "#e377c2", "#7f7f7f", "#bcbd22")
+OTHER_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")  # tab10
 _HOVER = "%{hovertext}<extra></extra>"
 _TEMPLATE: dict[str, Any] = {}
 
@@ -363,7 +363,8 @@ def compare_figure(data: Mapping[str, Any], title: str = "Fronts of the modes co
     traces: list[dict[str, Any]] = []
     others = iter(OTHER_COLOURS)
     for t in data["traces"]:
-        colour = MODE_COLOURS.get(t["mode"]) or next(others, "#333333")
+        mode, _, scenario = t["mode"].partition("@")  # compare --scenarios labels runs mode@scenario
+        colour = (MODE_COLOURS.get(mode) if not scenario else None) or next(others, "#333333")  # runs beyond ten share dark grey
         big = t["n"] > 300
         traces.append(
             dict(

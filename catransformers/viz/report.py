@@ -688,7 +688,8 @@ def write_compare_report(
     loaded = {mode: _as_results(r) for mode, r in mode_results.items()}
     fronts = {m: D.front_of(r.evaluations, D.objectives_of(r.run, r.evaluations), r.pareto) for m, r in loaded.items()}
     odata = D.compare_overlay_data(fronts)
-    parts = [f"<h1>CATransformers: {len(loaded)} modes compared</h1>"]
+    what = "runs (mode@scenario)" if any("@" in m for m in loaded) else "modes"
+    parts = [f"<h1>CATransformers: {len(loaded)} {what} compared</h1>"]
     parts.append(
         _meta(
             [
