@@ -112,23 +112,26 @@ def _script_tag(plotlyjs: str, out_html: str, js_dir: str | None) -> str:
 _CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
 
 
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
 def _figure_json(fig: Any) -> str:
-    """The figure as JSON for plotly.js: numeric arrays as base64 typed arrays, built without deep copies."""
-    import plotly.io as pio
+    """The figure as JSON for plotly.js: numeric arrays as base64 typed arrays, UTF-8 text, built without deep copies."""
     from _plotly_utils.utils import convert_to_base64
 
     # fig.to_dict() deep-copies every array before encoding it; copy the containers only, then
     # encode numeric arrays as base64 typed arrays the way to_dict does
     raw = _containers({"data": fig._data, "layout": fig._layout}) if hasattr(fig, "_data") and hasattr(fig, "_layout") else fig.to_dict()
     convert_to_base64(raw)
-    spec = pio.to_json(raw, validate=False, engine="json")
-    # plotly escapes every "/" as \u002f (6 bytes; base64 is full of them); "<" stays escaped, so no "</script" can appear.
-    spec = re.sub(r"(?<!\\)\\u002f", "/", spec)
-    # likewise "<" (every <br> of a hover), except before "/" or "!": "</script" and "<!--" stay impossible
-    spec = re.sub(r"(?<!\\)\\u003c(?![/!])", "<", spec)
-    spec = re.sub(r"(?<!\\)\\u003e", ">", spec)
-    # and other non-ASCII characters (×, ², ↑) as themselves: the page is UTF-8
-    return re.sub(r"(?<!\\)\\u([0-9a-fA-F]{4})", _unescape_non_ascii, spec)
+    # plotly's own encoder escapes every "/", "<", ">" and non-ASCII character (6 bytes each; base64
+    # and hover text are full of them); only "</" and "<!--" must not appear inside a <script>
+    spec = json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return spec.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
 def _figure_html(fig: Any, div_id: str) -> str:
@@ -139,11 +142,6 @@ def _figure_html(fig: Any, div_id: str) -> str:
         f"<script type=\"text/javascript\">(function(){{var f={_figure_json(fig)};"
         f"Plotly.newPlot(\"{_esc(div_id)}\",f.data,f.layout,{json.dumps(_CONFIG)});}})();</script>"
     )
-
-
-def _unescape_non_ascii(m: "re.Match[str]") -> str:
-    code = int(m.group(1), 16)
-    return chr(code) if code >= 0x80 and not 0xD800 <= code <= 0xDFFF else m.group(0)
 
 
 def _containers(obj: Any) -> Any:
