@@ -467,7 +467,7 @@ _HW_FORMAT = (("clusters", "{}"), ("pe_width", "×{}"), ("pe_depth", "×{}"), ("
 
 
 def hardware_text(frame: pd.DataFrame) -> tuple[list[str] | None, str]:
-    """Each row's hardware compactly, and what the parts are: ('1×32×4 | 64, 128 | 2', 'clusters × PE width × depth | L2 SRAM KB, ...').
+    """Each row's hardware compactly, and what the parts are: ('1×32×4 | 64, 128 | 2', 'clusters × PE width × depth | L2 SRAM KiB, ...').
 
     Units go in the label, once per trace, not in every row's text (ten thousand rows a report)."""
     hw = [k for k in HARDWARE_KEYS if k in frame.columns]
@@ -482,7 +482,7 @@ def hardware_text(frame: pd.DataFrame) -> tuple[list[str] | None, str]:
         extra = [k for k in hw if k not in dict(_HW_FORMAT)]
         for k in extra:
             out = out + f" | {k}=" + _column_text(frame[k])
-        return out.tolist(), "clusters × PE width × depth | L2 SRAM KB, L2 bandwidth | global buffer MB" + "".join(f" | {k}" for k in extra)
+        return out.tolist(), "clusters × PE width × depth | L2 SRAM KiB, L2 port words/cycle | global buffer MiB" + "".join(f" | {k}" for k in extra)
     out = None
     for k in hw:
         part = f"{k}=" + _column_text(frame[k])
