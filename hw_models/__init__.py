@@ -1,27 +1,14 @@
 """Analytical cost models of the reference edge-accelerator template: area, TOPS, latency, energy."""
 
 from .area import area_breakdown_um2, area_mm2, area_um2, sram_area_um2, tops
-from .config import FIELD_UNITS, SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
+from .buffers import LOOP_ORDERS, buffer_traffic, compulsory_dram_words
+from .config import FIELD_UNITS, HARDWARE_SETTINGS, L2_LINKS, REGISTER_OPERANDS, SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
 from .cost import CostReport, evaluate_cost
-from .energy import ENERGY_COMPONENTS, AccessEnergies, Profile, access_energies, load_profile, sram_pj_per_word
+from .energy import ENERGY_COMPONENTS, PROFILE_FILES, AccessEnergies, Profile, access_energies, load_profile, sram_pj_per_word
 from .errors import HardwareError
-from .mapping import (
-    BOUNDS,
-    DATAFLOWS,
-    LOOP_ORDERS,
-    ORIENTATIONS,
-    PARTITIONS,
-    GemmMapping,
-    VectorMapping,
-    buffer_traffic,
-    compulsory_dram_words,
-    gemm_cycles,
-    map_gemm,
-    map_vector,
-    pe_traffic,
-    scalesim_ws_cycles,
-    vector_cycles,
-)
+from .gemm import BOUNDS, PARTITIONS, GemmMapping, map_gemm
+from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, gemm_cycles, pe_traffic, scalesim_ws_cycles
+from .vector import VectorMapping, map_vector, vector_cycles
 from .workload import VECTOR_KINDS, Gemm, Op, VectorOp, Workload
 
 __all__ = [
@@ -30,6 +17,9 @@ __all__ = [
     "HardwareError",
     "SEARCH_KEYS",
     "FIELD_UNITS",
+    "HARDWARE_SETTINGS",
+    "REGISTER_OPERANDS",
+    "L2_LINKS",
     "grid",
     "load_grid_axes",
     "reference_grid",
@@ -47,6 +37,7 @@ __all__ = [
     "tops",
     "sram_area_um2",
     "load_profile",
+    "PROFILE_FILES",
     "Profile",
     "AccessEnergies",
     "access_energies",
@@ -67,5 +58,6 @@ __all__ = [
     "ORIENTATIONS",
     "PARTITIONS",
     "LOOP_ORDERS",
+    "REGISTER_AXES",
     "BOUNDS",
 ]

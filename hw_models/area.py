@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .config import HardwareBatch
-from .energy import Profile, check_profile_matches, load_profile
-from .mapping import _combine, _dense, _representatives
+from .energy import Profile, check_profile_matches, load_profile, loglog_table
+from .grouping import combine as _combine
+from .grouping import dense as _dense
+from .grouping import representatives as _representatives
 
 __all__ = ["area_um2", "area_mm2", "area_breakdown_um2", "tops", "sram_area_um2", "UM2_PER_MM2", "OPS_PER_MAC"]
 
@@ -19,12 +21,7 @@ OPS_PER_TERAOP = 1e12
 
 def sram_area_um2(capacity_kib: np.ndarray, table_kib: np.ndarray, table_um2: np.ndarray) -> np.ndarray:
     """SRAM area from a capacity table: log-log interpolation, end-segment slope outside the table."""
-    x = np.log(np.asarray(capacity_kib, dtype=np.float64))
-    xs, ys = np.log(table_kib), np.log(table_um2)
-    # Segment index per point, clipped so that points beyond either end use the end segment.
-    seg = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 2)
-    slope = (ys[seg + 1] - ys[seg]) / (xs[seg + 1] - xs[seg])
-    return np.exp(ys[seg] + slope * (x - xs[seg]))
+    return loglog_table(capacity_kib, table_kib, table_um2)
 
 
 def area_um2(hw: HardwareBatch, profile: "str | Profile" = "reference") -> np.ndarray:

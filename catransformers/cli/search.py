@@ -144,6 +144,7 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override a spec key (dotted: search.population=20, space.text_layers=[6,9], hardware.axes.clusters=[1,2]) or a scenario field (plain: use_region=FR); repeatable")
     p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator (default clip-scaling; none, default, or a registered name)")
     p.add_argument("--grid", metavar="NAME", help="hardware grid (default reference, 3,240 points)")
+    p.add_argument("--profile", metavar="NAME|FILE", help=A.PROFILE_HELP + " (spec key hardware.profile)")
     A.add_limit_args(p)
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress on stderr (default on: a bar on a terminal, one line per 10 generations otherwise, and a note when the hypervolume stops improving)")
     p.add_argument("--no-progress", dest="progress", action="store_false")

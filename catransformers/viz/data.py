@@ -70,7 +70,7 @@ _HW_LABELS = {
     "l2_bw": "L2 bandwidth",
     "glb_mb": "global buffer",
 }
-_HW_UNIT_SHORT = {"count": "", "MACs": "", "KiB per cluster": "KiB/cluster", "words/cycle per cluster": "words/cycle", "MiB": "MiB"}
+_HW_UNIT_SHORT = {"count": "", "tensor core + vector core pairs": "", "MACs": "", "KiB per cluster": "KiB/cluster", "words/cycle per cluster": "words/cycle", "MiB": "MiB"}
 
 
 def _display_table() -> dict[str, tuple[str, str, float]]:
