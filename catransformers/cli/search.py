@@ -14,7 +14,7 @@ from ..summary import compare_summary, search_summary
 from . import args as A
 from .progress import ProgressBar, progress_enabled
 
-__all__ = ["add_parsers", "cmd_search", "cmd_compare", "cmd_plot"]
+__all__ = ["add_parsers", "cmd_search", "cmd_compare", "cmd_plot", "write_reports"]
 
 
 @contextlib.contextmanager
@@ -61,6 +61,25 @@ def _quiet_dask(verbosity: int) -> None:
             logger.addFilter(_OneLine())
         for handler in logger.handlers:
             handler.setLevel(level)
+def write_reports(result: Any, out_dir: str, plotlyjs: str = "directory", js_dir: str | None = None) -> str:
+    """report.html of a finished search, built from the in-memory result (search does not plot; the CLI composes the two).
+
+    The build time goes into run.json's timings as report_s (and total_s grows by it)."""
+    import time
+
+    from ..io import atomic_write_json
+    from ..viz import results_from, write_report
+
+    t0 = time.perf_counter()
+    path = write_report(results_from(result, out_dir), os.path.join(out_dir, "report.html"), plotlyjs=plotlyjs, js_dir=js_dir)
+    dt = time.perf_counter() - t0
+    timings = dict(result.run.get("timings") or {})
+    timings["report_s"] = round(dt, 4)
+    if "total_s" in timings:
+        timings["total_s"] = round(timings["total_s"] + dt, 4)
+    result.run["timings"] = timings
+    atomic_write_json(os.path.join(out_dir, "run.json"), result.run)
+    return path
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -71,13 +90,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     bar = ProgressBar(progress_enabled(args), spec.mode)
     try:
         with _backend(args, spec) as backend:
-            result = run_search(spec, out_dir, resume=args.resume, progress=bar, report=not args.no_report, evaluator=backend)
+            result = run_search(spec, out_dir, resume=args.resume, progress=bar, evaluator=backend)
     except KeyboardInterrupt:
         bar.close()
         print(f"catransformers: interrupted; {out_dir} keeps the last generation's checkpoint: add --resume to continue", file=sys.stderr)
         return 130
     finally:
         bar.close()
+    if not args.no_report:
+        write_reports(result, out_dir, args.plotlyjs)
     print(search_summary(result, out_dir))
     if result.status == "no-feasible":
         print(f"catransformers: warning: {result.run['message']}", file=sys.stderr)
@@ -99,9 +120,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     try:
         with _backend(args, spec) as backend:
-            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report, evaluator=backend)
+            scenarios = args.scenarios.split(",") if args.scenarios is not None else None
+            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, evaluator=backend, scenarios=scenarios)
     finally:
         bar.close()
+    if not args.no_report:
+        from ..viz import results_from, write_compare_report
+
+        # one plotly.js in the compare folder, shared by every mode's report and compare.html
+        for r in result.results.values():
+            write_reports(r, r.out_dir, args.plotlyjs, js_dir=args.out)
+        write_compare_report(args.out, {m: results_from(r) for m, r in result.results.items()}, plotlyjs=args.plotlyjs, table=result.table)
     text, warnings = compare_summary(result, args.out)
     print(text)
     for line in warnings:
@@ -110,51 +139,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """Re-render from files: what is read back is checked like any other input (viz.load_results)."""
     from ..errors import ConfigError
+    from ..viz import render
 
-    folder = args.dir
-    if folder.endswith(".csv"):
-        from ..viz import render
-
-        for path in render(folder):
-            print(path)
-        return 0
-    compare_json = os.path.join(folder, "compare.json")
-    if os.path.exists(compare_json):
-        from ..viz import write_compare_report, write_report
-
-        mode_dirs = _compare_modes(folder, compare_json)
-        for m, d in mode_dirs.items():
-            print(write_report(d))
-        print(write_compare_report(folder, mode_dirs))
-        return 0
-    if not os.path.exists(os.path.join(folder, "run.json")):
-        raise ConfigError(f"plot: {folder!r} has no run.json or compare.json; allowed: a folder written by `catransformers search` or `compare`")
-    from ..viz import write_report
-
-    print(write_report(folder))
+    target = args.dir
+    if os.path.isdir(target) and not any(
+        os.path.exists(os.path.join(target, f)) for f in ("run.json", "compare.json", "evaluations.csv")
+    ) and not any(os.path.isfile(os.path.join(target, d, "evaluations.csv")) for d in os.listdir(target)):
+        raise ConfigError(f"plot: {target!r} has no run.json or compare.json; allowed: a folder written by `catransformers search` or `compare`, or a sweep CSV")
+    if not os.path.exists(target):
+        raise ConfigError(f"plot: {target!r} has no run.json or compare.json (it does not exist); allowed: a folder written by `catransformers search` or `compare`, or a sweep CSV")
+    for path in render(target, args.html_out, plotlyjs=args.plotlyjs, image_format=args.format):
+        print(path)
+    if args.format:
+        print(f"figures as {args.format}: {os.path.join(os.path.dirname(os.path.abspath(path)), 'figures')}")
     return 0
 
 
-def _compare_modes(folder: str, compare_json: str) -> dict[str, str]:
-    """compare.json's mode -> sub-folder map, validated: names, and sub-folders inside `folder`."""
-    from ..errors import DataError
-    from ..io import read_json
+def _add_report_args(p: argparse.ArgumentParser) -> None:
+    from ..viz.report import PLOTLYJS_MODES
 
-    doc = read_json(compare_json, "compare.json")
-    modes = doc.get("modes") if isinstance(doc, dict) else None
-    if not isinstance(modes, dict) or not modes or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in modes.items()):
-        raise DataError(f"{compare_json}: not a compare.json this tool wrote (needs \"modes\": {{mode: sub-folder}})")
-    out = {}
-    root = os.path.realpath(folder)
-    for mode, sub in modes.items():
-        path = os.path.realpath(os.path.join(folder, sub))
-        if os.path.commonpath([root, path]) != root or path == root:
-            raise DataError(f"{compare_json}: modes.{mode} = {sub!r} is outside {folder!r}; allowed: a sub-folder of it")
-        if not os.path.isdir(path):
-            raise DataError(f"{compare_json}: modes.{mode} = {sub!r} does not exist in {folder!r}")
-        out[mode] = os.path.join(folder, sub)
-    return out
+    p.add_argument(
+        "--plotlyjs", choices=PLOTLYJS_MODES, default="directory",
+        help="how reports load plotly.js: directory (default: one plotly-<version>.min.js beside the reports, works offline), inline (in every page), cdn (needs internet)",
+    )
 
 
 def _add_search_args(p: argparse.ArgumentParser) -> None:
@@ -168,10 +177,12 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override a spec key (dotted: search.population=20, space.text_layers=[6,9], hardware.axes.clusters=[1,2]) or a scenario field (plain: use_region=FR); repeatable")
     p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator (default clip-scaling; none, default, or a registered name)")
     p.add_argument("--grid", metavar="NAME", help="hardware grid (default reference, 3,240 points)")
+    p.add_argument("--profile", metavar="NAME|FILE", help=A.PROFILE_HELP + " (spec key hardware.profile)")
     A.add_limit_args(p)
-    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress on stderr (default on: a bar on a terminal, one line per 10 generations otherwise, and a note when the hypervolume stops improving)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
+    _add_report_args(p)
     p.add_argument("--data", metavar="CSV|DIR", help="measure accuracy on real data (openclip estimator): an image-caption CSV or an ImageFolder; more options with --set accuracy.options.KEY=VALUE")
     dist = p.add_mutually_exclusive_group()
     dist.add_argument("--workers", type=A.count(1, 1024), metavar="N", help="evaluate populations on a local Dask cluster of N worker processes (distributed extra)")
@@ -179,9 +190,11 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(sub: Any) -> None:
+    from ..search.objectives import OBJECTIVES  # the registry (no pymoo)
+
     p = sub.add_parser("search", help="co-design search (NSGA-II/III or exhaustive) into a results folder")
     p.add_argument("--mode", metavar="MODE", help="carbon (default), latency, energy, all, all-hw, model-only")
-    p.add_argument("--objectives", metavar="NAME,...", help="objectives instead of the mode's: accuracy, total_kg, embodied_kg, operational_kg, latency_s, energy_j, energy_lifetime_kwh, area_mm2")
+    p.add_argument("--objectives", metavar="NAME,...", help=f"objectives instead of the mode's: {', '.join(OBJECTIVES)}")
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<mode>)")
     p.add_argument("--resume", action="store_true", help="continue DIR's run from its last checkpoint (same spec; --generations may grow)")
     p.add_argument("--exhaustive", action="store_true", help="enumerate the space instead of the GA (must fit exhaustive.limit, default 2e6 designs)")
@@ -191,9 +204,13 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("compare", help="the same space and scenario under several modes; chosen designs at matched accuracy")
     p.add_argument("--modes", metavar="MODE,...", default="carbon,latency,energy,all", help="modes to run (default carbon,latency,energy,all)")
     p.add_argument("--out", metavar="DIR", default=os.path.join("results", "compare"), help="folder: one sub-folder per mode, compare.csv, compare.html (default results/compare)")
+    p.add_argument("--scenarios", metavar="NAME|REGION,...", help="run every mode under each deployment scenario: a preset (reference, paper) or a region code (the spec's scenario with use_region=CODE), e.g. CA-BC-PAPER,US-CA-PAPER,TW-PAPER; one sub-folder per scenario")
     _add_search_args(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("plot", help="re-render report.html (and compare.html) of a results folder, or plot a sweep CSV")
     p.add_argument("dir", metavar="DIR|SWEEP.csv", help="a folder written by search or compare, or a CSV written by sweep")
+    p.add_argument("--out", dest="html_out", metavar="FILE.html", help="the page to write (one results folder or a sweep CSV only; default DIR/report.html, or the CSV's name with .html)")
+    p.add_argument("--format", choices=("png", "svg"), help="also write every figure as a static image into figures/ beside the page (needs the static extra: kaleido, and Chromium or Chrome on PATH)")
+    _add_report_args(p)
     p.set_defaults(func=cmd_plot)

@@ -39,8 +39,8 @@ def cut(tmp_path_factory) -> Path:
     """A results folder interrupted after generation 2 of 4 (a valid checkpoint), and the full run."""
     root = tmp_path_factory.mktemp("ckpt")
     with pytest.raises(Interrupted):
-        run_search(_spec(), str(root / "cut"), report=False, progress=_stop_after(2))
-    run_search(_spec(), str(root / "full"), report=False)
+        run_search(_spec(), str(root / "cut"), progress=_stop_after(2))
+    run_search(_spec(), str(root / "full"))
     return root
 
 
@@ -51,7 +51,7 @@ def _copy(cut: Path, tmp_path: Path) -> Path:
 
 
 def _resume(folder: Path, spec=None):
-    return run_search(spec or _spec(), str(folder), report=False, resume=True)
+    return run_search(spec or _spec(), str(folder), resume=True)
 
 
 def test_checkpoint_holds_no_pickles(cut):
@@ -127,7 +127,7 @@ def _foreign_rows(cut: Path, tmp_path: Path):
     """rows.log (and its hashes) from a run with another seed: internally consistent, still foreign."""
     other = tmp_path / "other"
     with pytest.raises(Interrupted):
-        run_search(_spec(**{"search.seed": 7}), str(other), report=False, progress=_stop_after(2))
+        run_search(_spec(**{"search.seed": 7}), str(other), progress=_stop_after(2))
     return other
 
 
@@ -217,13 +217,13 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
     try:
         (tmp_path / LOCK_FILE).write_text(json.dumps({"pid": sleeper.pid, "host": os.uname().nodename, "started_utc": "now"}))
         with pytest.raises(ConfigError, match=rf"in use by another run \(pid {sleeper.pid}"):
-            run_search(_spec(), str(tmp_path), report=False)
+            run_search(_spec(), str(tmp_path))
         assert (tmp_path / LOCK_FILE).exists() and not (tmp_path / "evaluations.csv").exists()
     finally:
         sleeper.kill()
         sleeper.wait()
     # the owner has gone: the lock is stale and the run goes ahead (and removes its own lock)
-    run_search(_spec(), str(tmp_path), report=False)
+    run_search(_spec(), str(tmp_path))
     assert (tmp_path / "evaluations.csv").exists() and not (tmp_path / LOCK_FILE).exists()
 
 
@@ -239,7 +239,7 @@ def test_an_unreadable_lock_is_stale(tmp_path, content):
 
 def test_the_lock_is_released_when_a_run_fails(tmp_path):
     with pytest.raises(Interrupted):
-        run_search(_spec(), str(tmp_path), report=False, progress=_stop_after(1))
+        run_search(_spec(), str(tmp_path), progress=_stop_after(1))
     assert not (tmp_path / LOCK_FILE).exists()
 
 

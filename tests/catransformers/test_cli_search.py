@@ -71,6 +71,24 @@ def test_search_without_a_feasible_design_warns_and_writes(capsys, tmp_path):
     assert json.loads((tmp_path / "run.json").read_text())["status"] == "no-feasible"
 
 
+def test_search_profile_flag_and_spec_key(capsys, tmp_path):
+    # --profile and the spec key hardware.profile choose the technology profile of every evaluation.
+    runs = {}
+    for name, argv in (("default", ()), ("code", ("--profile", "catransformers-code")), ("key", ("--set", "hardware.profile=catransformers-code"))):
+        out = tmp_path / name
+        code, _, err = run(capsys, "search", "--mode", "carbon", "--out", str(out), "--no-report", *argv, *SMALL)
+        assert code == 0, err
+        runs[name] = (json.loads((out / "run.json").read_text()), pd.read_csv(out / "evaluations.csv"))
+    assert runs["default"][0]["spec"]["hardware"]["profile"] == "reference"
+    assert runs["code"][0]["spec"]["hardware"]["profile"] == runs["key"][0]["spec"]["hardware"]["profile"] == "catransformers-code"
+    # The code's accounting charges more energy per inference (2.2 pJ MACs, whole 32-bit accesses).
+    assert runs["code"][1]["energy_j"].median() > 2 * runs["default"][1]["energy_j"].median()
+    assert runs["code"][1]["energy_j"].to_numpy() == pytest.approx(runs["key"][1]["energy_j"].to_numpy())
+    code, _, err = run(capsys, "compare", "--modes", "carbon", "--profile", "nope", "--out", str(tmp_path / "c"), *SMALL)
+    assert code == 2 and "hardware.profile: 'nope' is not allowed; allowed: catransformers-code, reference" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_compare_and_plot(capsys, tmp_path):
     code, stdout, err = run(capsys, "compare", "--modes", "carbon,latency", "--out", str(tmp_path), *SMALL)
     assert code == 0, err
@@ -113,3 +131,31 @@ def test_unknown_key_in_a_spec_file(capsys, tmp_path):
     spec.write_text("[search]\nmode = 'carbon'\n[hardware]\ngird = 'reference'\n")
     code, _, err = run(capsys, "search", "--spec", str(spec), "--out", str(tmp_path / "o"))
     assert code == 2 and "unknown key 'hardware.gird'; allowed in hardware: axes, fixed, grid, profile" in err
+
+
+def test_plot_reads_back_checks_and_exports(capsys, tmp_path):
+    import importlib.util
+    import shutil
+
+    code, _, err = run(capsys, "search", "--out", str(tmp_path / "r"), *SMALL)
+    assert code == 0, err
+    # the shared plotly.js beside the report, loaded relatively
+    assert [p.name for p in (tmp_path / "r").glob("plotly-*.min.js")] and 'src="plotly-' in (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    code, _, err = run(capsys, "plot", str(tmp_path / "r"), "--plotlyjs", "inline", "--out", str(tmp_path / "inline.html"))
+    assert code == 0 and "<script src" not in (tmp_path / "inline.html").read_text(encoding="utf-8")
+    # what plot reads back is validated: a bad flag is one line naming the file, the column and the value
+    ev = pd.read_csv(tmp_path / "r" / "evaluations.csv")
+    ev["feasible"] = ev["feasible"].astype(object)
+    ev.loc[0, "feasible"] = "maybe"
+    ev.to_csv(tmp_path / "r" / "evaluations.csv", index=False)
+    code, _, err = run(capsys, "plot", str(tmp_path / "r"))
+    assert code == 2 and "column 'feasible' holds 'maybe' (row 2); allowed: True or False" in err and len(err.strip().splitlines()) == 1
+    ev.loc[0, "feasible"] = True
+    ev.to_csv(tmp_path / "r" / "evaluations.csv", index=False)
+    code, out, err = run(capsys, "plot", str(tmp_path / "r"), "--format", "png")
+    if importlib.util.find_spec("kaleido") is None:
+        assert code == 2 and "static images need kaleido" in err
+    elif shutil.which("chromium") or shutil.which("google-chrome"):
+        assert code == 0, err
+        for name in ("pareto", "breakdown", "hardware", "hypervolume"):
+            assert (tmp_path / "r" / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
