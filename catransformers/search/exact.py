@@ -284,9 +284,13 @@ def _per_accelerator(
     scores: list[np.ndarray | None],
     acc_table: np.ndarray | None,
     setup: Any,
+    bound: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Front of the designs on one accelerator (row r of the chunk) in the reduced objectives.
 
+    bound(accuracy, latency, energy) -> mask: False where the best design a tower configuration
+    could be part of (its optimistic accuracy, latency and energy) is already strictly dominated
+    by a known design; those configurations are dropped before pairing.
     Returns (i, j, accuracy, latency_s, energy_j) of the survivors and the number of feasible designs.
     """
     cand = []
@@ -321,6 +325,23 @@ def _per_accelerator(
         feasible_count = int(np.searchsorted(l1, prob.lat_limit - l0, side="right").sum())
     else:
         feasible_count = len(l0) * len(l1)
+    if bound is not None and len(cand[0]) and len(cand[1]):
+        for k in (0, 1):
+            ck, co = cand[k], cand[1 - k]
+            if prob.acc:
+                if acc_table is not None:
+                    sub = acc_table[np.ix_(cand[0], cand[1])]
+                    a_ub = sub.max(axis=1 - k)
+                else:  # non-decreasing in every score: the other tower's best scores bound it
+                    best = scores[1 - k][co].max(axis=0)
+                    a_ub = np.asarray(setup.accuracy.accuracy_from_scores({_kind(setup, k): scores[k][ck], _kind(setup, 1 - k): best[None, :]}), dtype=np.float64)
+            else:
+                a_ub = np.zeros(len(ck))
+            l_lb = lat[k][r][ck] + lat[1 - k][r][co].min()
+            e_lb = en[k][r][ck] + en[1 - k][r][co].min()
+            cand[k] = ck[bound(a_ub, l_lb, e_lb)]
+            if not len(cand[k]):
+                break
     I_all, J_all, A_all, L_all, E_all = [], [], [], [], []
     c0, c1 = cand
     if len(c0) == 0 or len(c1) == 0:
@@ -348,6 +369,27 @@ def _per_accelerator(
         keep = _nondominated(_reduced(prob, A, L, E))
         I, J, A, L, E = I[keep], J[keep], A[keep], L[keep], E[keep]
     return I, J, A, L, E, feasible_count
+
+
+def _strictly_dominated(Q: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """Rows of Q that some row of G strictly dominates (minimised). Two objectives: a staircase
+    search; more: pairwise when small enough, else none are reported (safe: nothing is dropped)."""
+    out = np.zeros(len(Q), dtype=bool)
+    if not len(G) or not len(Q):
+        return out
+    if G.shape[1] == 2:
+        order = np.lexsort((G[:, 1], G[:, 0]))
+        g0, pm = G[order, 0], np.minimum.accumulate(G[order, 1])
+        right = np.searchsorted(g0, Q[:, 0], side="right") - 1  # rows with g0 <= q0
+        left = np.searchsorted(g0, Q[:, 0], side="left") - 1  # rows with g0 < q0
+        out |= (right >= 0) & (pm[np.maximum(right, 0)] < Q[:, 1])
+        out |= (left >= 0) & (pm[np.maximum(left, 0)] <= Q[:, 1])
+        return out
+    if len(G) * len(Q) > 1 << 22:
+        return out
+    le = np.all(G[None, :, :] <= Q[:, None, :], axis=2)
+    lt = np.any(G[None, :, :] < Q[:, None, :], axis=2)
+    return np.any(le & lt, axis=1)
 
 
 def _kind(setup: Any, k: int) -> str:
@@ -493,16 +535,26 @@ def run_exact(
             _self_check(setup, archive, towers, hw, hs, lat, en, scores, prob, area, rng)
             checked = True
         t1 = time.perf_counter()
-        H, I, J, A, L, E = [], [], [], [], [], []
+        per_hw = len(setup.objectives) == 2  # a small front: merge after each accelerator, prune harder
+        H, I, J, F = [], [], [], []
         for r in range(len(hs)):
             fin = [np.isfinite(lat[k][r]) & np.isfinite(en[k][r]) for k in (0, 1)]
             counts["failed"] += int(pairs - fin[0].sum() * fin[1].sum())
-            i, j, a, l, e, nf = _per_accelerator(prob, r, lat, en, scores, acc_table, setup)
+
+            def bound(a, l, e, h=hs[r], area_h=area[r]):
+                n = len(a)
+                Q = _objectives(prob, hw, np.full(n, h), np.full(n, area_h), a, l, e)
+                return ~_strictly_dominated(Q, front.F)
+
+            i, j, a, l, e, nf = _per_accelerator(prob, r, lat, en, scores, acc_table, setup, bound=bound)
             counts["feasible"] += nf
-            H.append(np.full(len(i), r)); I.append(i); J.append(j); A.append(a); L.append(l); E.append(e)
-        r_idx, I, J, A, L, E = (np.concatenate(x) for x in (H, I, J, A, L, E))
-        F = _objectives(prob, hw, hs[r_idx], area[r_idx], A, L, E)
-        front.merge(hs[r_idx], I, J, F)
+            f = _objectives(prob, hw, np.full(len(i), hs[r]), np.full(len(i), area[r]), a, l, e)
+            if per_hw:
+                front.merge(np.full(len(i), hs[r]), i, j, f)
+            else:
+                H.append(np.full(len(i), hs[r])); I.append(i); J.append(j); F.append(f)
+        if not per_hw:
+            front.merge(np.concatenate(H), np.concatenate(I), np.concatenate(J), np.vstack(F))
         timings["algorithm_s"] = timings.get("algorithm_s", 0.0) + time.perf_counter() - t1
         if state_dir is not None:
             t2 = time.perf_counter()
