@@ -170,7 +170,12 @@ class _Problem:
 
 
 def _tower_costs(space: Any, towers: list[_Tower], k: int, hw: _Hardware, hs: np.ndarray, profile: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(latency_s, energy_j) of tower k's configurations on accelerators hs, each (len(hs), n), and area_um2 (len(hs),)."""
+    """(latency_s, energy_j) of tower k's configurations on accelerators hs, each (len(hs), n), and area_um2 (len(hs),).
+
+    A block's ops are costed once and multiplied by the layer count (hw_models' `repeat`), so a
+    tower's cost is affine in its layers: only the fewest and the most layers are evaluated and
+    the depths between are interpolated (the run's self-check compares with the full pipeline).
+    """
     from hw_models import evaluate_cost
 
     from ..workloads import lower_tower
@@ -184,15 +189,41 @@ def _tower_costs(space: Any, towers: list[_Tower], k: int, hw: _Hardware, hs: np
         return lat, en, area
     batch = space.pruning.decode(_model_columns(space, towers, k), check=False)
     tower = next(x for x in space.base.towers if x.kind == t.kind)
+    layers = t.columns.get(f"{t.kind}_layers")
+    depths = np.unique(layers) if layers is not None else np.zeros(1)
+    if len(depths) > 2:
+        rest = np.column_stack([v for c, v in t.columns.items() if c != f"{t.kind}_layers"] or [np.zeros(t.n, np.int64)])
+        _, key = np.unique(rest, axis=0, return_inverse=True)
+        key = key.ravel()
+        n_rest = int(key.max()) + 1
+        lo = np.empty(n_rest, np.int64)
+        hi = np.empty(n_rest, np.int64)
+        lo[key[layers == depths[0]]] = np.flatnonzero(layers == depths[0])
+        hi[key[layers == depths[-1]]] = np.flatnonzero(layers == depths[-1])
+        sel = np.r_[lo, hi]
+    else:
+        sel = np.arange(t.n)
     arrays = batch.arrays[t.kind]
-    per = max(1, _EVALS_PER_CALL // t.n)
+    arrays = TowerArrays(**{d: v[sel] for d, v in vars(arrays).items()})
+    n = len(sel)
+    lat_s = np.empty((len(hs), n))
+    en_s = np.empty((len(hs), n))
+    per = max(1, _EVALS_PER_CALL // n)
     for s in range(0, len(hs), per):
         sub = hs[s : s + per]
         tiled = TowerArrays(**{d: np.tile(v, len(sub)) for d, v in vars(arrays).items()})
-        cost = evaluate_cost(lower_tower(tower, tiled), hw.batch.take(np.repeat(sub, t.n)), profile=profile)
-        lat[s : s + len(sub)] = cost.latency_s.reshape(len(sub), t.n)
-        en[s : s + len(sub)] = cost.energy_j.reshape(len(sub), t.n)
-        area[s : s + len(sub)] = cost.area_um2.reshape(len(sub), t.n)[:, 0]
+        cost = evaluate_cost(lower_tower(tower, tiled), hw.batch.take(np.repeat(sub, n)), profile=profile)
+        lat_s[s : s + len(sub)] = cost.latency_s.reshape(len(sub), n)
+        en_s[s : s + len(sub)] = cost.energy_j.reshape(len(sub), n)
+        area[s : s + len(sub)] = cost.area_um2.reshape(len(sub), n)[:, 0]
+    if len(depths) <= 2:
+        return lat_s, en_s, area
+    w = (layers - depths[0]) / (depths[-1] - depths[0])
+    for full, part in ((lat, lat_s), (en, en_s)):
+        a, b = part[:, :n_rest][:, key], part[:, n_rest:][:, key]
+        full[:] = a + w * (b - a)
+        full[:, layers == depths[-1]] = b[:, layers == depths[-1]]  # the evaluated ends exactly
+        full[:, layers == depths[0]] = a[:, layers == depths[0]]
     return lat, en, area
 
 
@@ -451,7 +482,7 @@ def _self_check(setup: Any, archive: Any, towers: list[_Tower], hw: _Hardware, h
             bad = int(np.flatnonzero(~np.isclose(F[:, q], want, rtol=_SELF_CHECK_RTOL, atol=0))[0])
             raise ConfigError(
                 f"exact: {o.name} of a design is {want[bad] * o.sign!r} by the pipeline but {F[bad, q] * o.sign!r} from its towers, "
-                "so the cost model is not additive over towers here; use the GA (exact.enabled = false)"
+                "so the cost model is not additive over towers (or not affine in the layer count) here; use the GA (exact.enabled = false)"
             )
     if prob.lat_con and not np.allclose(L, got["latency_s"], rtol=_SELF_CHECK_RTOL, atol=0):
         raise ConfigError("exact: latency_s is not the sum of the towers' latencies here; use the GA (exact.enabled = false)")
