@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..errors import ConfigError
-from ..io import atomic_write_bytes, atomic_write_json
+from .pareto import non_dominated
 
 __all__ = ["METRIC_KIND", "exact_unsupported", "run_exact", "EXACT_STATE"]
 
@@ -245,16 +245,9 @@ def _scores(setup: Any, towers: list[_Tower]) -> list[np.ndarray | None]:
 
 def _nondominated(R: np.ndarray) -> np.ndarray:
     """Rows of R (minimised) that no row strictly dominates; identical rows are all kept."""
-    import moocore
-
-    n, m = R.shape
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    if m == 0:
-        return np.ones(n, dtype=bool)
-    if m == 1:
-        return R[:, 0] == R[:, 0].min()
-    return np.asarray(moocore.is_nondominated(R, keep_weakly=True), dtype=bool)
+    if R.shape[1] == 0:
+        return np.ones(len(R), dtype=bool)
+    return non_dominated(R)
 
 
 def _shared_rows(S: np.ndarray) -> np.ndarray:
@@ -613,11 +606,18 @@ def _save(state_dir: str, key: dict, front: _Front, done: int, n_chunks: int, fe
     np.savez(buf, **front.arrays())
     data = buf.getvalue()
     os.makedirs(state_dir, exist_ok=True)
-    atomic_write_bytes(os.path.join(state_dir, "exact.npz"), data)
-    atomic_write_json(
-        os.path.join(state_dir, EXACT_STATE),
-        {"format": _FORMAT, "resume_key": key, "chunks_done": done, "chunks": n_chunks, "feasible": feasible, "failed": failed, "front_sha256": hashlib.sha256(data).hexdigest()},
-    )
+    # like the GA's checkpoint: replaced atomically, not fsynced (survives a killed process,
+    # not a power cut; an fsync per chunk cost seconds on a busy disk)
+    _replace(os.path.join(state_dir, "exact.npz"), data)
+    state = {"format": _FORMAT, "resume_key": key, "chunks_done": done, "chunks": n_chunks, "feasible": feasible, "failed": failed, "front_sha256": hashlib.sha256(data).hexdigest()}
+    _replace(os.path.join(state_dir, EXACT_STATE), json.dumps(state).encode("utf-8"))
+
+
+def _replace(path: str, data: bytes) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
 
 
 def _load(state_dir: str, key: dict, front: _Front, n_chunks: int, n_hw: int, towers: list[_Tower], n_obj: int) -> tuple[int, int, int]:
