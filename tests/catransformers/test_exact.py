@@ -288,3 +288,17 @@ def test_pairing_with_many_ties_equals_brute_force(lat_obj, lat_con):
         prob = SimpleNamespace(acc=True, lat_obj=lat_obj, lat_con=lat_con, lat_limit=5.0 if lat_con else np.inf, energy_strict=True, uses_latency=True)
         i, j, *_ = _per_accelerator(prob, 0, lat, en, scores, acc, None)
         assert set(zip(i.tolist(), j.tolist())) == _brute_pairs(prob, lat, en, acc), trial
+
+
+def test_exact_one_tower_model(tmp_path):
+    # bert-base has a single tower: the pairing degenerates to that tower's configurations
+    over = {
+        "model.name": "bert-base",
+        "search.objectives": ["latency_s", "total_kg"],
+        "space.encoder_layers": [10, 12],
+        "space.encoder_ffn_blocks": [14, 16],
+        **{k: v for k, v in TINY.items() if k.startswith("hardware.")},
+        **TIGHT,
+    }
+    exact, brute = _fronts(over, tmp_path)
+    _assert_same(exact, brute)
