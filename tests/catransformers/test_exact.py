@@ -137,11 +137,16 @@ class _Undeclared:
         raise AssertionError("not called")
 
 
-def test_exact_refuses_undeclared_estimator():
+@pytest.fixture
+def undeclared():
     try:
         register_estimator("undeclared-test", _Undeclared)
-    except ConfigError:
+    except ConfigError:  # registered by an earlier test
         pass
+    return "undeclared-test"
+
+
+def test_exact_refuses_undeclared_estimator(undeclared):
     with pytest.raises(ConfigError, match="exact: accuracy estimator 'undeclared-test' does not declare itself monotone"):
         prepare(load_spec(overrides={**TINY, "exact.enabled": True, "accuracy.estimator": "undeclared-test"}))
     # without accuracy among the objectives the estimator does not matter
@@ -238,7 +243,7 @@ def _toml(value) -> str:
     return repr(value)
 
 
-def test_cli_exact(tmp_path, capsys):
+def test_cli_exact(tmp_path, capsys, undeclared):
     import json
 
     from catransformers.cli.main import main
