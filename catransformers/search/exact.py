@@ -254,6 +254,10 @@ def _shared_rows(S: np.ndarray) -> np.ndarray:
     """Rows whose values (all columns) equal another row's."""
     if len(S) < 2:
         return np.zeros(len(S), dtype=bool)
+    if S.shape[1] == 1:  # the common case, without np.unique's row sort
+        v = np.sort(S[:, 0])
+        dup = v[1:] == v[:-1]
+        return np.isin(S[:, 0], v[1:][dup]) if dup.any() else np.zeros(len(S), dtype=bool)
     _, inverse, counts = np.unique(S, axis=0, return_inverse=True, return_counts=True)
     return counts[inverse.ravel()] > 1
 
@@ -454,6 +458,46 @@ def _objectives(prob: _Problem, hw: _Hardware, h: np.ndarray, area_um2: np.ndarr
     return np.column_stack(cols) if cols else np.empty((len(A), 0))
 
 
+# Relative margin taken off optimistic objective values before they are compared with the
+# front, so that rounding in the affine carbon shortcut below can never drop a design the
+# pipeline's own rounding would keep (rounding is ~1e-16; this only makes the bound weaker).
+_BOUND_MARGIN = 1e-9
+
+
+def _optimistic(prob: _Problem, hw: _Hardware, hs: np.ndarray, area_um2: np.ndarray) -> Callable[[int, np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """For accelerator row r: (accuracy, latency, energy) -> objectives (minimised); with
+    `margin`, of bounds -> lower bounds of the objectives. Carbon and lifetime energy are
+    affine in energy on one accelerator (P2): intercept and slope come once per chunk from
+    carbon_report."""
+    names = [o.name for o in prob.objectives]
+    affine = {}
+    if any(n in _CARBON_KEYS for n in names):
+        node = np.asarray(hw.batch.node_nm)[hs]
+        dram = np.asarray(hw.batch.dram_gb)[hs]
+        c0 = prob.carbon(area_um2, np.zeros(len(hs)), node, dram)
+        c1 = prob.carbon(area_um2, np.ones(len(hs)), node, dram)
+        affine = {k: (c0[k], c1[k] - c0[k]) for k in _CARBON_KEYS}
+
+    def values(r: int, a: np.ndarray, l: np.ndarray, e: np.ndarray, margin: bool = True) -> np.ndarray:
+        cols = []
+        for o in prob.objectives:
+            if o.name == "accuracy":
+                v = a
+            elif o.name == "latency_s":
+                v = l
+            elif o.name == "energy_j":
+                v = e
+            elif o.name in affine:
+                v = affine[o.name][0][r] + affine[o.name][1][r] * e
+            else:
+                v = np.full(len(a), hw.checks[o.name][hs[r]])
+            cols.append(np.asarray(v, dtype=np.float64) * o.sign)
+        Q = np.column_stack(cols) if cols else np.empty((len(a), 0))
+        return Q - _BOUND_MARGIN * np.abs(Q) if margin else Q
+
+    return values
+
+
 def _self_check(setup: Any, archive: Any, towers: list[_Tower], hw: _Hardware, hs: np.ndarray, lat, en, scores, prob: _Problem, area: np.ndarray, rng: np.random.Generator) -> None:
     """Re-evaluate a few designs with the full pipeline: the tower sums must give its objectives and latency."""
     m = min(_SELF_CHECK, len(hs) * towers[0].n * towers[1].n)
@@ -560,19 +604,18 @@ def run_exact(
             checked = True
         t1 = time.perf_counter()
         per_hw = len(setup.objectives) == 2  # a small front: merge after each accelerator, prune harder
+        optimistic = _optimistic(prob, hw, hs, area)
         H, I, J, F = [], [], [], []
         for r in range(len(hs)):
             fin = [np.isfinite(lat[k][r]) & np.isfinite(en[k][r]) for k in (0, 1)]
             counts["failed"] += int(pairs - fin[0].sum() * fin[1].sum())
 
-            def bound(a, l, e, h=hs[r], area_h=area[r]):
-                n = len(a)
-                Q = _objectives(prob, hw, np.full(n, h), np.full(n, area_h), a, l, e)
-                return ~_strictly_dominated(Q, front.F)
+            def bound(a, l, e, r=r):
+                return ~_strictly_dominated(optimistic(r, a, l, e), front.F)
 
             i, j, a, l, e, nf = _per_accelerator(prob, r, lat, en, scores, acc_table, setup, bound=bound)
             counts["feasible"] += nf
-            f = _objectives(prob, hw, np.full(len(i), hs[r]), np.full(len(i), area[r]), a, l, e)
+            f = optimistic(r, a, l, e, margin=False)  # the objectives themselves
             if per_hw:
                 front.merge(np.full(len(i), hs[r]), i, j, f)
             else:
