@@ -190,7 +190,7 @@ def bench_exact_full(modes: tuple[str, ...]) -> None:
     for mode in modes:
         out = subprocess.run([sys.executable, __file__, "--exact-child", mode], check=True, cwd=ROOT, capture_output=True, text=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"\n4. the exact front of the whole space (`search --exact`, {rows[0]['designs']:,} designs), fresh process per mode; "
+    print(f"\n5. the exact front of the whole space (`search --exact`, {rows[0]['designs']:,} designs), fresh process per mode; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}. peak_rss_mib: the process's maximum resident set (getrusage); "
           "tower_costs_s: per-tower latency/energy on every accelerator; filter_pair_s: tower filters, pairing, global filter")
     print(table(rows, ["mode", "front", "time_s", "peak_rss_mib", "tower_costs_s", "filter_pair_s", "hypervolume", "feasible"]))
@@ -213,7 +213,7 @@ def bench_ga_vs_exact(modes: tuple[str, ...], seeds: int) -> None:
                 recall.append(len(_front_keys(r) & truth) / len(truth))
             rows.append({"mode": mode, "exact_front": len(truth), "population": pop, "generations": gens, "designs": pop * gens,
                          "hv_fraction": statistics.median(fr), "worst_seed": min(fr), "exact_found": statistics.median(recall), "ga_s": statistics.median(times)})
-    print(f"\n5. the GA against the exact front of the whole space (3.47e9 designs), per mode; hv_fraction = GA hypervolume / exact "
+    print(f"\n4. the GA against the exact front of the whole space (3.47e9 designs), per mode; hv_fraction = GA hypervolume / exact "
           f"(mode's reference point), exact_found = share of the exact Pareto designs the GA's front holds; medians over {seeds} seed(s); "
           "(100, 100) is the default budget")
     print(table(rows, list(rows[0])))
