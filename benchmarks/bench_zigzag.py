@@ -170,7 +170,7 @@ def zigzag_hw(name: str, cfg: H.HardwareConfig, dataflow: str, orientation: str,
         "l2_bw": cfg.l2_bw,
         "glb_kib": cfg.glb_mb * 1024 if glb else 0,
         "glb_bw": cfg.glb_bw,
-        "dram_bw": cfg.dram_bw,
+        "dram_bw": cfg.dram_words_per_cycle,
         "mac_pj": _g6(e.mac_pj),
         "reg_pj": _g6(e.register_pj),
         "dram_pj_per_bit": _g6(float(e.dram_pj) / cfg.precision_bits),
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         sname, m, k, n = SANITY_GEMM
         sane = H.HardwareConfig.from_mapping(
             dict(clusters=1, pe_width=32, pe_depth=32, l2_sram_kb=512, l2_bw=128,
-                 dram_bw=round(SANITY_DRAM_GBPS * 1e9 / (base.frequency_mhz * 1e6))),
+                 dram_bw_gbps=SANITY_DRAM_GBPS),
             base=base,
         )
         jobs.append({
@@ -275,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         for dname, cfg in designs:
             o, z = ours[(gname, dname)], by_name[f"{gname}@{dname}"]
             e = H.access_energies(H.HardwareBatch.from_configs([cfg]), prof)
-            z_same = zigzag_energy_with_our_sram(z, float(e.l2_pj[0]), float(e.glb_pj[0]))
+            # One per-word price per SRAM for ZigZag's word counts: the mean of our read and write energy.
+            z_same = zigzag_energy_with_our_sram(z, float(e.l2_tc_read_pj[0] + e.l2_tc_write_pj[0]) / 2, float(e.glb_read_pj[0] + e.glb_write_pj[0]) / 2)
             lr = o["cycles"] / z["latency_cycles"]
             er = o["energy_pj"] / z["energy_pj"]
             er2 = o["energy_pj"] / z_same
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ZigZag {zz['zigzag_version']} (min {args.opt}, lpf_limit {args.lpf_limit}) vs hw_models.evaluate_cost "
           f"(profile 'reference'), clusters=1, INT8, psum {args.psum_bits} bit in ZigZag, ratios = ours / ZigZag")
     print()
-    print("Designs: " + "; ".join(f"{n}: {c.pe_width}x{c.pe_depth} PEs, L2 {c.l2_sram_kb} KB @ {c.l2_bw} w/c, GLB {c.glb_mb} MB @ {c.glb_bw} w/c, DRAM {c.dram_bw} w/c" for n, c in designs))
+    print("Designs: " + "; ".join(f"{n}: {c.pe_width}x{c.pe_depth} PEs, L2 {c.l2_sram_kb} KB @ {c.l2_bw} w/c, GLB {c.glb_mb} MB @ {c.glb_bw} w/c, DRAM {c.dram_words_per_cycle:g} w/c" for n, c in designs))
     print()
     print(_fmt_table(
         ["GEMM (MxKxN)", "design", "dataflow", "ours cyc", "ZigZag cyc", "lat ratio", "ours uJ", "ZigZag uJ", "E ratio", "E ratio*"],
@@ -341,8 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     for dname, l2c, glbc in l2_cacti:
         cfg = dict(designs)[dname]
         e = H.access_energies(H.HardwareBatch.from_configs([cfg]), prof)
-        print(f"  {dname}: L2 {cfg.l2_sram_kb} KB ours {float(e.l2_pj[0]):.2f} / CACTI {l2c:.2f}; "
-              f"GLB {cfg.glb_mb} MB ours {float(e.glb_pj[0]):.2f} / CACTI {glbc:.2f}")
+        print(f"  {dname}: L2 {cfg.l2_sram_kb} KB ours {float(e.l2_tc_read_pj[0]):.2f} / CACTI {l2c:.2f}; "
+              f"GLB {cfg.glb_mb} MB ours {float(e.glb_read_pj[0]):.2f} / CACTI {glbc:.2f}")
 
     sanity = by_name.get("sanity")
     if sanity is not None:

@@ -1,34 +1,26 @@
 """Analytical cost models of the reference edge-accelerator template: area, TOPS, latency, energy."""
 
-from .area import area_mm2, area_um2, sram_area_um2, tops
-from .config import SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
+from .area import area_breakdown_um2, area_mm2, area_um2, sram_area_um2, tops
+from .buffers import LOOP_ORDERS, buffer_traffic, compulsory_dram_words
+from .config import FIELD_UNITS, HARDWARE_SETTINGS, L2_LINKS, REGISTER_OPERANDS, SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
 from .cost import CostReport, evaluate_cost
-from .energy import ENERGY_COMPONENTS, AccessEnergies, Profile, access_energies, load_profile, sram_pj_per_word
+from .energy import ENERGY_COMPONENTS, PROFILE_FILES, AccessEnergies, Profile, access_energies, load_profile, sram_pj_per_word
 from .errors import HardwareError
-from .mapping import (
-    BOUNDS,
-    DATAFLOWS,
-    LOOP_ORDERS,
-    ORIENTATIONS,
-    PARTITIONS,
-    GemmMapping,
-    VectorMapping,
-    buffer_traffic,
-    compulsory_dram_words,
-    gemm_cycles,
-    map_gemm,
-    map_vector,
-    pe_traffic,
-    scalesim_ws_cycles,
-    vector_cycles,
-)
-from .workload import VECTOR_KINDS, Gemm, Op, VectorOp, Workload
+from .gemm import BOUNDS, PARTITIONS, GemmMapping, map_gemm
+from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, gemm_cycles, pe_traffic, scalesim_ws_cycles
+from .vector import VectorMapping, map_vector, vector_cycles
+from .fusion import NO_FUSION, FusionRules, fuse
+from .workload import VECTOR_KINDS, Edge, Gemm, Op, VectorOp, Workload
 
 __all__ = [
     "HardwareConfig",
     "HardwareBatch",
     "HardwareError",
     "SEARCH_KEYS",
+    "HARDWARE_SETTINGS",
+    "REGISTER_OPERANDS",
+    "L2_LINKS",
+    "FIELD_UNITS",
     "grid",
     "load_grid_axes",
     "reference_grid",
@@ -36,15 +28,21 @@ __all__ = [
     "VectorOp",
     "Op",
     "Workload",
+    "Edge",
     "VECTOR_KINDS",
+    "fuse",
+    "FusionRules",
+    "NO_FUSION",
     # cost models
     "evaluate_cost",
     "CostReport",
     "area_um2",
     "area_mm2",
+    "area_breakdown_um2",
     "tops",
     "sram_area_um2",
     "load_profile",
+    "PROFILE_FILES",
     "Profile",
     "AccessEnergies",
     "access_energies",
@@ -65,5 +63,6 @@ __all__ = [
     "ORIENTATIONS",
     "PARTITIONS",
     "LOOP_ORDERS",
+    "REGISTER_AXES",
     "BOUNDS",
 ]

@@ -13,7 +13,11 @@ from .area import tops as _tops
 from .config import HardwareBatch, HardwareConfig
 from .energy import ENERGY_COMPONENTS, PJ_PER_J, Profile, access_energies, check_profile_matches, leakage_power_w, load_profile
 from .errors import HardwareError
-from .mapping import BOUNDS, DATAFLOWS, LOOP_ORDERS, ORIENTATIONS, PARTITIONS, _batch_length, _gemm, _gemm_groups, _vector, make_context
+from .context import make_context
+from .fusion import fuse
+from .gemm import BOUNDS, gemm_groups, gemm_one, mapping_names
+from .grouping import batch_length
+from .vector import vector_one
 from .workload import Gemm, VectorOp, Workload
 
 __all__ = ["CostReport", "evaluate_cost"]
@@ -57,19 +61,12 @@ class CostReport:
         for j, op in enumerate(wl.ops):
             repeat = float(op.repeat[0])
             if isinstance(op, Gemm):
-                res = _gemm(op, ctx, detail=True)
+                res = gemm_one(op, ctx, detail=True)
                 d = res.detail
-                mapping = {
-                    "dataflow": DATAFLOWS[int(d["pe_dataflow"][0])],
-                    "orientation": ORIENTATIONS[int(d["pe_orientation"][0])],
-                    "partition": PARTITIONS[int(d["partition"][0])],
-                    "clusters_used": int(d["clusters_used"][0]),
-                    "l2_loop_order": LOOP_ORDERS[int(d["l2_loop_order"][0])],
-                    "glb_loop_order": LOOP_ORDERS[int(d["glb_loop_order"][0])],
-                }
+                mapping = {**mapping_names(d), "fused": list(op.fused)}
                 kind, macs = "gemm", float(res.macs[0]) * repeat
             else:
-                res = _vector(op, ctx, detail=True)
+                res = vector_one(op, ctx, detail=True)
                 d = res.detail
                 mapping = {"lanes": int(d["lanes"][0])}
                 kind, macs = op.kind, 0.0
@@ -81,7 +78,7 @@ class CostReport:
                     "macs": macs,
                     "latency_s": float(self.op_latency_s[j, i]),
                     "energy_j": float(self.op_energy_j[j, i]),
-                    "cycles": float(res.cycles[0]) * repeat,
+                    "cycles": float(self.op_cycles[j, i]),
                     "utilisation": float(d["utilisation"][0]),
                     "bound": BOUNDS[int(d["bound"][0])],
                     "mapping": mapping,
@@ -97,10 +94,11 @@ def _take_workload(wl: Workload, i: int) -> Workload:
     ops = []
     for op in wl.ops:
         if isinstance(op, Gemm):
-            ops.append(Gemm(op.name, pick(op.m), pick(op.k), pick(op.n), pick(op.batch), pick(op.repeat), op.group))
+            ops.append(Gemm(op.name, pick(op.m), pick(op.k), pick(op.n), pick(op.batch), pick(op.repeat), op.group,
+                            op.fused, pick(op.epilogue_cycles)))
         else:
             ops.append(VectorOp(op.name, op.kind, pick(op.elements), pick(op.row), pick(op.repeat), op.group))
-    return Workload(tuple(ops), wl.name)
+    return Workload(tuple(ops), wl.name, wl.edges)
 
 
 def _as_batch(hw: "HardwareBatch | HardwareConfig") -> HardwareBatch:
@@ -129,8 +127,9 @@ def evaluate_cost(
     hw = _as_batch(hw)
     prof = load_profile(profile)
     check_profile_matches(hw, prof)
+    workload = fuse(workload, prof.fusion)  # the profile's fusion pass over the operator graph
     use_leakage = bool(leakage)
-    n = _batch_length(len(hw), workload.n)
+    n = batch_length(len(hw), workload.n)
     ctx = make_context(hw, access_energies(hw, prof), prof, n)
 
     n_ops = len(workload.ops)
@@ -142,7 +141,7 @@ def evaluate_cost(
     e = ctx.energies
     per_mac_pj = e.mac_pj + e.register_accesses_per_mac * e.register_pj
     gemms = [op for op in workload.ops if isinstance(op, Gemm)]
-    gemm_results = dict(zip(map(id, gemms), _gemm_groups(gemms, ctx, detail=False)))
+    gemm_results = dict(zip(map(id, gemms), gemm_groups(gemms, ctx, detail=False)))
     for j, op in enumerate(workload.ops):
         key = id(op.repeat) if op.repeat.size > 1 else -int(op.repeat[0]) - 1
         if key not in groups:
@@ -153,7 +152,7 @@ def evaluate_cost(
             parts = {"macs": res.macs, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
             energy = res.macs * per_mac_pj
         else:
-            res = _vector(op, ctx, detail=False)
+            res = vector_one(op, ctx, detail=False)
             parts = {"vector": res.vector_pj, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
             energy = None
         for name, value in parts.items():
@@ -168,7 +167,8 @@ def evaluate_cost(
                 acc[name] += value
             else:
                 acc[name] = np.array(value, dtype=np.float64)  # a copy we may add into
-        np.multiply(res.cycles, repeat, out=op_cycles[j])
+        cycles = res.cycles + op.epilogue_cycles if isinstance(op, Gemm) and op.fused else res.cycles
+        np.multiply(cycles, repeat, out=op_cycles[j])
         np.multiply(energy, repeat, out=op_energy_pj[j])
 
     comp = {name: np.zeros(n) for name in ENERGY_COMPONENTS}

@@ -14,6 +14,8 @@ import numpy as np
 
 from .config import HardwareBatch
 from .errors import HardwareError
+from .fusion import NO_FUSION, FusionRules, parse_fusion
+from .grouping import per_distinct
 from .workload import VECTOR_KINDS
 
 __all__ = [
@@ -27,13 +29,18 @@ __all__ = [
     "load_profile",
     "access_energies",
     "sram_pj_per_word",
+    "SRAM_ACCESSES",
+    "loglog_table",
     "leakage_power_w",
     "check_profile_matches",
     "tc_l2_kib",
 ]
 
 # Named profiles shipped in hw_models/data (a path to a TOML file of the same layout also works).
-PROFILE_FILES: dict[str, str] = {"reference": "profile_reference_22nm.toml"}
+PROFILE_FILES: dict[str, str] = {
+    "reference": "profile_reference_22nm.toml",
+    "catransformers-code": "profile_catransformers_code_22nm.toml",
+}
 
 # The SRAM kinds with an energy table in a profile ([energy.sram.<kind>]).
 SRAM_MEMORIES: tuple[str, ...] = ("l2", "glb")
@@ -58,7 +65,13 @@ _LAYOUT: dict[str, tuple[str, ...]] = {
     "energy.lut": ("pj_per_read",),
     "vector": ("softmax_fixed_cycles", "softmax_passes", "softmax_l2_reads", "softmax_lut_reads"),
 }
-_SRAM_KEYS: tuple[str, ...] = ("capacity_kib", "port_bytes", "read_pj_per_word", "write_pj_per_word", "write_share")
+_SRAM_KEYS: tuple[str, ...] = ("capacity_kib", "port_bytes", "read_pj_per_word", "write_pj_per_word")
+# Optional [accounting] section: how the tensor-core path counts what it charges. Absent keys
+# take the physical default (docs/hardware-model.md 6 lists why each default is what it is).
+_ACCOUNTING_KEYS: tuple[str, ...] = (
+    "tc_mac_pj", "register_pj", "systolic_fill_drain", "tc_l2_operand_buffers", "tc_word_costs_full_access", "dram_access_bits",
+    "dram_read_write_ports",
+)
 _PRIMITIVE_KEYS: tuple[str, ...] = ("passes", "inputs", "l2_reads", "lut_reads")
 _COMPOSITE_KEYS: tuple[str, ...] = ("steps",)
 
@@ -81,8 +94,6 @@ class SramEnergyTable:
     port_bytes: int  # the port width the energies were measured at (recorded)
     read_pj: np.ndarray
     write_pj: np.ndarray
-    write_share: float  # fraction of the words moved that are writes
-    charged_pj: np.ndarray  # (1 - write_share) * read + write_share * write: what a word moved costs
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +113,8 @@ class Profile:
     glb_table_kib: np.ndarray
     glb_table_um2: np.ndarray
     # energy (pJ), already at the profile's node and precision
-    mac_pj: float
+    mac_pj: float  # vector-core lane MAC (and the tensor-core MAC unless tc_mac_pj is set)
+    tc_mac_pj: float  # tensor-core MAC
     register_pj: float
     register_accesses_per_mac: float
     sram: Mapping[str, SramEnergyTable]  # "l2", "glb": per-word energy tables (SRAM_MEMORIES)
@@ -117,20 +129,34 @@ class Profile:
     softmax_passes: int
     softmax_l2_reads: int
     softmax_lut_reads: int
+    # accounting of the tensor-core path ([accounting]; defaults: the physical reading)
+    fill_drain: float  # 1.0: systolic fill and drain per fold; 0.0: cycles = MACs / active PEs
+    tc_l2_operand_buffers: int  # L2 buffers of tc_l2 the GLB -> L2 tiling may fill (1: one shared)
+    tc_sram_words_per_charge: float  # words of an SRAM port access charged per word moved (1: per word)
+    tc_dram_words_per_charge: float  # likewise for DRAM accesses
+    dram_read_write_ports: bool  # False: one DRAM bus for reads and writes; True: dram_bw each way
     sources: Mapping[str, str] = field(repr=False)  # "section.key" -> source text, for reports
+    fusion: FusionRules = NO_FUSION  # optional [fusion] section (hw_models.fusion)
 
 
 @dataclass(frozen=True, eq=False)
 class AccessEnergies:
     """Per-access energies (pJ) for a batch of designs; arrays have the batch length or are scalars."""
 
-    mac_pj: float
+    mac_pj: float  # tensor-core MAC
+    vc_mac_pj: float  # vector-core lane MAC
     register_pj: float
     register_accesses_per_mac: float
-    l2_pj: np.ndarray  # per word of the vector core's L2 (l2_sram_kb)
-    l2_tc_pj: np.ndarray  # per word of the tensor core's L2 (at least W*D/64 KiB, see tc_l2_kib)
-    glb_pj: np.ndarray  # per word, depends on glb_mb
-    dram_pj: float  # per word
+    l2_read_pj: np.ndarray  # per word read from the vector core's L2 (l2_sram_kb)
+    l2_write_pj: np.ndarray
+    l2_tc_read_pj: np.ndarray  # per word of the tensor core's L2 (at least W*D/64 KiB, see tc_l2_kib)
+    l2_tc_write_pj: np.ndarray
+    glb_read_pj: np.ndarray  # per word, depends on glb_mb (vector-core path)
+    glb_write_pj: np.ndarray
+    glb_tc_read_pj: np.ndarray  # the tensor-core path's charge per word
+    glb_tc_write_pj: np.ndarray
+    dram_pj: float  # per word, read or write (vector-core path)
+    dram_tc_pj: float  # the tensor-core path's charge per word
     lut_pj: float
 
 
@@ -177,7 +203,7 @@ def _table(section: str, data: Mapping[str, Any], value_key: str = "area_um2") -
 
 
 def _parse(data: Mapping[str, Any], origin: str) -> Profile:
-    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector")
+    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector", "accounting", "fusion")
     for key in data:
         if key not in top_allowed:
             raise HardwareError(f"profile {origin}: unknown section [{key}]; allowed: {', '.join(top_allowed)}")
@@ -219,6 +245,8 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
             sources[f"{section}.{key}"] = _section(data, section)[key]["source"]
 
     vector = _parse_vector(_section(data, "vector"), sources)
+    acct = _accounting(data.get("accounting", {}), sources)
+    sram_port = {kind: float(sram[kind].port_bytes * 8 // precision) for kind in SRAM_MEMORIES}
     name = values["profile.name"]
     if not isinstance(name, str) or not name:
         raise HardwareError(f"profile profile.name: {name!r} is not allowed; must be a non-empty string")
@@ -235,7 +263,8 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         glb_table_kib=glb_kib,
         glb_table_um2=glb_um2,
         mac_pj=mac_pj,
-        register_pj=register_pj,
+        tc_mac_pj=float(acct.get("tc_mac_pj", mac_pj)),
+        register_pj=float(acct.get("register_pj", register_pj)),
         register_accesses_per_mac=num("energy.register.accesses_per_mac"),
         sram=sram,
         dram_pj_per_word=num("energy.dram.pj_per_bit") * precision,
@@ -247,7 +276,13 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         softmax_passes=int(num("vector.softmax_passes")),
         softmax_l2_reads=int(num("vector.softmax_l2_reads")),
         softmax_lut_reads=int(values["vector.softmax_lut_reads"]),
+        fill_drain=1.0 if acct.get("systolic_fill_drain", True) else 0.0,
+        tc_l2_operand_buffers=int(acct.get("tc_l2_operand_buffers", 1)),
+        tc_sram_words_per_charge=_words_per_charge(acct, sram_port),
+        tc_dram_words_per_charge=max(float(acct.get("dram_access_bits", precision)) / precision, 1.0) if acct.get("tc_word_costs_full_access", False) else 1.0,
+        dram_read_write_ports=bool(acct.get("dram_read_write_ports", False)),
         sources=sources,
+        fusion=parse_fusion(data.get("fusion"), sources),
     )
 
 
@@ -267,11 +302,38 @@ def _sram_table(table: Mapping[str, Any], kind: str, sources: dict[str, str]) ->
     port = _positive(section, "port_bytes", vals["port_bytes"])
     if port != int(port):
         raise HardwareError(f"profile {section}.port_bytes: {port!r} is not allowed; must be a whole number of bytes")
-    share = vals["write_share"]
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-        raise HardwareError(f"profile {section}.write_share: {share!r} is not allowed; must be a number in [0, 1]")
-    charged = (1.0 - share) * read + share * write
-    return SramEnergyTable(cap, int(port), read, write, float(share), charged)
+    return SramEnergyTable(cap, int(port), read, write)
+
+
+def _accounting(table: Mapping[str, Any], sources: dict[str, str]) -> dict[str, Any]:
+    """The optional [accounting] section, checked: numbers positive, flags booleans."""
+    out: dict[str, Any] = {}
+    for key in table:
+        if key not in _ACCOUNTING_KEYS:
+            raise HardwareError(f"profile accounting: unknown key {key!r}; allowed: {', '.join(_ACCOUNTING_KEYS)}")
+        value = _entry(table, "accounting", key)
+        sources[f"accounting.{key}"] = table[key]["source"]
+        if key in ("systolic_fill_drain", "tc_word_costs_full_access", "dram_read_write_ports"):
+            if not isinstance(value, bool):
+                raise HardwareError(f"profile accounting.{key}: {value!r} is not allowed; must be true or false")
+            out[key] = value
+        elif key in ("tc_l2_operand_buffers", "dram_access_bits"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise HardwareError(f"profile accounting.{key}: {value!r} is not allowed; must be a whole number >= 1")
+            out[key] = value
+        else:
+            out[key] = _positive("accounting", key, value)
+    return out
+
+
+def _words_per_charge(acct: Mapping[str, Any], sram_port_words: Mapping[str, float]) -> float:
+    """Words per SRAM port access: the tensor-core path charges a whole access per word when asked."""
+    if not acct.get("tc_word_costs_full_access", False):
+        return 1.0
+    widths = set(sram_port_words.values())
+    if len(widths) != 1:
+        raise HardwareError("profile accounting.tc_word_costs_full_access: needs the L2 and GLB tables at one port width")
+    return widths.pop()
 
 
 def _parse_vector(table: Mapping[str, Any], sources: dict[str, str]) -> dict[str, VectorKindCost]:
@@ -346,39 +408,35 @@ def check_profile_matches(hw: HardwareBatch, profile: Profile) -> None:
             raise HardwareError(f"hardware.{name}: {int(bad[0])} is not allowed; profile {profile.name!r} holds for {want}")
 
 
-def sram_pj_per_word(capacity_bytes: Any, profile: Profile, *, memory: str) -> np.ndarray:
-    """Energy charged per word moved (read or written) at an SRAM of the given capacity (pJ).
+SRAM_ACCESSES: tuple[str, ...] = ("read", "write")
 
-    `memory` picks the profile's table ("l2" or "glb", see SRAM_MEMORIES): the write-share
-    weighted CACTI read/write energy, log-log between table points, end-segment slope outside.
+
+def sram_pj_per_word(capacity_bytes: Any, profile: Profile, *, memory: str, access: str) -> np.ndarray:
+    """Energy of one word read or written (`access`) at an SRAM of the given capacity (pJ).
+
+    `memory` picks the profile's table ("l2" or "glb", see SRAM_MEMORIES): CACTI's read or
+    write energy per word, log-log between table points, end-segment slope outside.
     """
     if memory not in profile.sram:
         raise HardwareError(f"sram_pj_per_word: memory={memory!r} is not allowed; allowed: {', '.join(profile.sram)}")
-    return _sram_pj(np.asarray(capacity_bytes, dtype=np.float64) / BYTES_PER_KIB, profile.sram[memory])
+    if access not in SRAM_ACCESSES:
+        raise HardwareError(f"sram_pj_per_word: access={access!r} is not allowed; allowed: {', '.join(SRAM_ACCESSES)}")
+    return _sram_pj(np.asarray(capacity_bytes, dtype=np.float64) / BYTES_PER_KIB, profile.sram[memory], access)
 
 
-def _sram_pj(capacity_kib: np.ndarray, table: SramEnergyTable) -> np.ndarray:
-    # The area tables' interpolator (area.sram_area_um2 works on any positive capacity table);
-    # imported here because area imports this module.
-    from .area import sram_area_um2
-
-    return sram_area_um2(capacity_kib, table.capacity_kib, table.charged_pj)
+def _sram_pj(capacity_kib: np.ndarray, table: SramEnergyTable, access: str) -> np.ndarray:
+    values = table.read_pj if access == "read" else table.write_pj
+    return loglog_table(capacity_kib, table.capacity_kib, values)
 
 
-def _per_distinct(fn: Any, *fields: np.ndarray) -> np.ndarray:
-    """fn(*fields) for every design, evaluated once per distinct row of the (integer) fields.
-
-    A batch has few distinct capacities: the same deduplication area_um2 uses.
-    """
-    from .mapping import _combine, _dense, _representatives  # mapping imports this module
-
-    n = len(fields[0])
-    codes, count = _combine([_dense(f) for f in fields], n)
-    if count >= n:
-        return fn(*fields)
-    rep = _representatives(codes, count)
-    values = fn(*(f.take(rep) for f in fields))
-    return values.take(codes) if codes.size == n else np.repeat(values, n)
+def loglog_table(x: Any, table_x: np.ndarray, table_y: np.ndarray) -> np.ndarray:
+    """A capacity table: log-log interpolation, end-segment slope outside (SRAM areas and energies)."""
+    lx = np.log(np.asarray(x, dtype=np.float64))
+    xs, ys = np.log(table_x), np.log(table_y)
+    # Segment index per point, clipped so that points beyond either end use the end segment.
+    seg = np.clip(np.searchsorted(xs, lx, side="right") - 1, 0, len(xs) - 2)
+    slope = (ys[seg + 1] - ys[seg]) / (xs[seg + 1] - xs[seg])
+    return np.exp(ys[seg] + slope * (lx - xs[seg]))
 
 
 def tc_l2_kib(hw: HardwareBatch, profile: Profile) -> np.ndarray:
@@ -391,17 +449,26 @@ def _tc_l2_kib(l2_sram_kb: np.ndarray, pe_width: np.ndarray, pe_depth: np.ndarra
 
 
 def access_energies(hw: HardwareBatch, profile: Profile) -> AccessEnergies:
-    """Per-access energies for every design of the batch."""
+    """Per-access energies for every design of the batch (reads and writes apart)."""
     l2, glb = profile.sram["l2"], profile.sram["glb"]
+    tc = profile.tc_sram_words_per_charge
+    out: dict[str, Any] = {}
+    for access in SRAM_ACCESSES:
+        out[f"l2_{access}_pj"] = per_distinct(lambda kib: _sram_pj(kib.astype(np.float64), l2, access), hw.l2_sram_kb)
+        out[f"l2_tc_{access}_pj"] = tc * per_distinct(
+            lambda kib, w, d: _sram_pj(_tc_l2_kib(kib, w, d, profile), l2, access), hw.l2_sram_kb, hw.pe_width, hw.pe_depth
+        )
+        out[f"glb_{access}_pj"] = per_distinct(lambda mib: _sram_pj(mib.astype(np.float64) * BYTES_PER_KIB, glb, access), hw.glb_mb)
+        out[f"glb_tc_{access}_pj"] = tc * out[f"glb_{access}_pj"]
     return AccessEnergies(
-        mac_pj=profile.mac_pj,
+        mac_pj=profile.tc_mac_pj,
+        vc_mac_pj=profile.mac_pj,
         register_pj=profile.register_pj,
         register_accesses_per_mac=profile.register_accesses_per_mac,
-        l2_pj=_per_distinct(lambda kib: _sram_pj(kib.astype(np.float64), l2), hw.l2_sram_kb),
-        l2_tc_pj=_per_distinct(lambda kib, w, d: _sram_pj(_tc_l2_kib(kib, w, d, profile), l2), hw.l2_sram_kb, hw.pe_width, hw.pe_depth),
-        glb_pj=_per_distinct(lambda mib: _sram_pj(mib.astype(np.float64) * BYTES_PER_KIB, glb), hw.glb_mb),
         dram_pj=profile.dram_pj_per_word,
+        dram_tc_pj=profile.dram_pj_per_word * profile.tc_dram_words_per_charge,
         lut_pj=profile.lut_pj,
+        **out,
     )
 
 

@@ -121,15 +121,6 @@ def _fmt(x: float) -> str:
     return f"{x:.5g}"
 
 
-def _profile_write_shares() -> dict[str, float]:
-    try:
-        with open(PROFILE, "rb") as fh:
-            sram = tomllib.load(fh)["energy"]["sram"]
-        return {name: float(t["write_share"]["value"]) for name, t in sram.items()}
-    except (OSError, KeyError, TypeError):
-        return {}
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="compare with hw_models/data/profile_reference_22nm.toml (exit 1 on a mismatch)")
@@ -169,25 +160,22 @@ def main(argv: list[str] | None = None) -> int:
         toml[name] = {"capacity_kib": list(caps), "port_bytes": width, "read_pj_per_word": rd, "write_pj_per_word": wr}
 
     if args.sweep:
-        shares = _profile_write_shares()
         print()
-        print("Per-word energy over port widths: read / write pJ per byte, and the energy charged per word")
-        print("((1 - write_share) * read + write_share * write, write_share from the profile) relative to the table's width:")
+        print("Per-word energy over port widths: read / write pJ per byte, each relative to the table's width:")
         for name, caps, width in TABLES:
             widths = SWEEP_WIDTHS[name]
-            share = shares.get(name, 0.5)
-            print(f"  {name} (write_share {share}):")
-            print("  " + " " * 10 + "".join(f"{f'{w} B':>28}" for w in widths))
+            print(f"  {name}:")
+            print("  " + " " * 10 + "".join(f"{f'{w} B':>30}" for w in widths))
             for cap in caps:
                 ref = by_key[(name, cap, width)]
-                charged_ref = (1 - share) * ref["read_pj"] / width + share * ref["write_pj"] / width
                 cells = []
                 for w in widths:
                     r = by_key[(name, cap, w)]
                     rd, wr = _per_word(r["read_pj"], w), _per_word(r["write_pj"], w)
-                    charged = (1 - share) * rd + share * wr
-                    cells.append(f"{rd:.3f}/{wr:.3f} {charged:.3f} ({charged / charged_ref - 1:+.0%})")
-                print(f"  {cap:>6} KiB" + "".join(f"{c:>28}" for c in cells))
+                    rel_r = rd / _per_word(ref["read_pj"], width) - 1
+                    rel_w = wr / _per_word(ref["write_pj"], width) - 1
+                    cells.append(f"{rd:.3f}/{wr:.3f} ({rel_r:+.0%}/{rel_w:+.0%})")
+                print(f"  {cap:>6} KiB" + "".join(f"{c:>30}" for c in cells))
 
     print()
     print("TOML values ([energy.sram.<table>]):")

@@ -12,6 +12,8 @@ from .protocol import (
     as_tower_shapes,
     check_metric,
     metric_label,
+    range_reason,
+    RANGE_REASONS,
     shapes_from_configs,
     tower_separability,
 )
@@ -32,6 +34,8 @@ __all__ = [
     "shapes_from_configs",
     "check_metric",
     "metric_label",
+    "range_reason",
+    "RANGE_REASONS",
     "DEFAULT_ESTIMATOR",
     "get_estimator",
     "register_estimator",

@@ -125,6 +125,7 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "scenario.name": args.scenario,
         "accuracy.estimator": args.accuracy,
         "hardware.grid": args.grid,
+        "hardware.profile": getattr(args, "profile", None),
         "constraints.latency_s": args.max_latency_s,
         "constraints.area_um2": args.max_area_um2,
         "constraints.tops": args.max_tops,
@@ -148,6 +149,12 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+PROFILE_HELP = (
+    "technology profile: reference (default, 22 nm, our physical reading), catransformers-code "
+    "(the reference estimator's own accounting, to reproduce the paper), or a profile TOML file"
+)
+
+
 def add_limit_args(p: argparse.ArgumentParser) -> None:
     from ..limits import REFERENCE_LIMITS as ref
 
@@ -161,5 +168,5 @@ def add_common_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", metavar="NAME|FILE", default="reference", help="carbon scenario: a preset (reference, paper) or a TOML file (default: reference)")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override a scenario field, e.g. --set use_region=FR --set inferences=1e8 (repeatable)")
     p.add_argument("--accuracy", metavar="NAME", default="default", help="accuracy estimator: default (calibrated estimate for CLIP), none, or a registered name")
-    p.add_argument("--profile", default="reference", help="energy/area component profile (default: reference, 22 nm)")
+    p.add_argument("--profile", metavar="NAME|FILE", default="reference", help=PROFILE_HELP)
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..errors import ConfigError
-from .pareto import non_dominated
+from ..pareto import non_dominated
 
 __all__ = ["METRIC_KIND", "exact_unsupported", "run_exact", "EXACT_STATE"]
 

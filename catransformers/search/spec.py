@@ -117,6 +117,17 @@ def _freeze(obj: Any) -> Any:
     return obj
 
 
+def _profile(name: str) -> str:
+    """A profile name or TOML path that loads; else one line naming the key."""
+    from hw_models import PROFILE_FILES, HardwareError, load_profile
+
+    try:
+        load_profile(name)
+    except HardwareError as exc:
+        raise ConfigError(f"hardware.profile: {name!r} is not allowed; allowed: {', '.join(sorted(PROFILE_FILES))} or a profile .toml file ({exc})") from None
+    return name
+
+
 def parse_override(text: str) -> Any:
     """A CLI value as a TOML literal (numbers, booleans, arrays, inline tables), else a plain string."""
     try:
@@ -279,7 +290,7 @@ def _validate(t: dict[str, Any]) -> SearchSpec:
         grid=_str("hardware.grid", t["hardware"]["grid"]),
         axes=MappingProxyType(axes),
         hardware_fixed=_freeze(t["hardware"]["fixed"]),
-        profile=_str("hardware.profile", t["hardware"]["profile"]),
+        profile=_profile(_str("hardware.profile", t["hardware"]["profile"])),
         limits=MappingProxyType(limits),
         scenario=scenario_name,
         scenario_overrides=_freeze(scenario),

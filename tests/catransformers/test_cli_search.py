@@ -71,6 +71,24 @@ def test_search_without_a_feasible_design_warns_and_writes(capsys, tmp_path):
     assert json.loads((tmp_path / "run.json").read_text())["status"] == "no-feasible"
 
 
+def test_search_profile_flag_and_spec_key(capsys, tmp_path):
+    # --profile and the spec key hardware.profile choose the technology profile of every evaluation.
+    runs = {}
+    for name, argv in (("default", ()), ("code", ("--profile", "catransformers-code")), ("key", ("--set", "hardware.profile=catransformers-code"))):
+        out = tmp_path / name
+        code, _, err = run(capsys, "search", "--mode", "carbon", "--out", str(out), "--no-report", *argv, *SMALL)
+        assert code == 0, err
+        runs[name] = (json.loads((out / "run.json").read_text()), pd.read_csv(out / "evaluations.csv"))
+    assert runs["default"][0]["spec"]["hardware"]["profile"] == "reference"
+    assert runs["code"][0]["spec"]["hardware"]["profile"] == runs["key"][0]["spec"]["hardware"]["profile"] == "catransformers-code"
+    # The code's accounting charges more energy per inference (2.2 pJ MACs, whole 32-bit accesses).
+    assert runs["code"][1]["energy_j"].median() > 2 * runs["default"][1]["energy_j"].median()
+    assert runs["code"][1]["energy_j"].to_numpy() == pytest.approx(runs["key"][1]["energy_j"].to_numpy())
+    code, _, err = run(capsys, "compare", "--modes", "carbon", "--profile", "nope", "--out", str(tmp_path / "c"), *SMALL)
+    assert code == 2 and "hardware.profile: 'nope' is not allowed; allowed: catransformers-code, reference" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_compare_and_plot(capsys, tmp_path):
     code, stdout, err = run(capsys, "compare", "--modes", "carbon,latency", "--out", str(tmp_path), *SMALL)
     assert code == 0, err

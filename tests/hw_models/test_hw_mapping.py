@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _hw_fixtures import UNLIMITED, VIT_LAYER_GEMMS, one
+from _hw_fixtures import ONE_WORD, UNLIMITED, VIT_LAYER_GEMMS, one
 from hw_models import (
     Gemm,
     HardwareBatch,
@@ -52,7 +52,7 @@ def test_balanced_ws_equals_scalesim_when_array_divides_shape(m, kf, nf, rows, c
 def test_one_cluster_ws_with_unlimited_memory_is_scalesim(m, kf, nf, depth, width):
     # Rows of the array = pe_depth ("depth_rows"), columns = pe_width.
     k, n = kf * depth, nf * width
-    hw = one(clusters=1, pe_width=width, pe_depth=depth, **UNLIMITED)
+    hw = one(clusters=1, pe_width=width, pe_depth=depth, **UNLIMITED, **ONE_WORD)
     res = map_gemm(Gemm("g", m, k, n), hw, dataflows=("ws",), orientations=("depth_rows",))
     assert res.cycles[0] == scalesim_ws_cycles(m, k, n, depth, width)
 
@@ -61,7 +61,7 @@ def test_one_cluster_ws_with_unlimited_memory_is_scalesim(m, kf, nf, depth, widt
 def test_vit_layer_gemms_against_scalesim(gemm):
     # 16x256 divides every ViT-B-16 K and N except 197 (attention): balanced folds are never worse.
     m, k, n, b = (int(gemm.m[0]), int(gemm.k[0]), int(gemm.n[0]), int(gemm.batch[0]))
-    hw = one(clusters=1, pe_width=256, pe_depth=16, **UNLIMITED)
+    hw = one(clusters=1, pe_width=256, pe_depth=16, **UNLIMITED, **ONE_WORD)
     res = map_gemm(gemm, hw, dataflows=("ws",), orientations=("depth_rows",))
     scale = b * scalesim_ws_cycles(m, k, n, 16, 256)
     assert res.cycles[0] <= scale
@@ -92,13 +92,13 @@ def test_small_gemm_hand_derived_per_dataflow():
 
 def test_small_gemm_mapper_picks_best_candidate():
     g = Gemm("g", 4, 6, 5)
-    fast = map_gemm(g, one(clusters=1, pe_width=2, pe_depth=4, **UNLIMITED))
+    fast = map_gemm(g, one(clusters=1, pe_width=2, pe_depth=4, **UNLIMITED, **ONE_WORD))
     # Transposed IS: rows<-K=6 on 2 rows (3 folds of 2), cols<-M=4 on 4 columns: 3 x (4 + 4 + 5 - 2).
     assert fast.cycles[0] == 33
     assert fast.detail["pe_dataflow"][0] == 2 and fast.detail["pe_orientation"][0] == 1
     assert fast.detail["bound"][0] == 0  # compute
     # One word per cycle of L2 port: the candidate with the fewest L2 reads wins (transposed IS, 94).
-    slow = map_gemm(g, one(clusters=1, pe_width=2, pe_depth=4, **{**UNLIMITED, "l2_bw": 1}))
+    slow = map_gemm(g, one(clusters=1, pe_width=2, pe_depth=4, **{**UNLIMITED, "l2_bw": 1}, **ONE_WORD))
     assert slow.cycles[0] == 94
     assert slow.detail["bound"][0] == 1  # L2
 
@@ -135,7 +135,11 @@ hw_fields = st.fixed_dictionaries(
         "l2_bw": pow2(0, 7),
         "glb_mb": pow2(0, 4),
         "glb_bw": pow2(0, 10),
-        "dram_bw": pow2(0, 8),
+        "dram_bw_gbps": pow2(0, 8).map(lambda w: w * 0.625),  # 1..256 words/cycle at 625 MHz
+        "pe_register_bytes": pow2(0, 6),
+        "pe_register_operands": st.sampled_from(["weights", "stationary"]),
+        "edge_latch": st.booleans(),
+        "l2_link": st.sampled_from(["shared", "read_write", "per_operand"]),
     }
 )
 
@@ -174,7 +178,7 @@ def test_traffic_per_level_fits_when_everything_fits():
 
 # --- monotonicity ------------------------------------------------------------------------------
 
-DOUBLED = ["clusters", "pe_width", "pe_depth", "l2_sram_kb", "l2_bw", "glb_mb", "glb_bw", "dram_bw"]
+DOUBLED = ["clusters", "pe_width", "pe_depth", "l2_sram_kb", "l2_bw", "glb_mb", "glb_bw", "dram_bw_gbps", "pe_register_bytes"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -225,7 +229,7 @@ def test_vector_cycles_hand_derived():
 def test_vector_ops_are_bounded_by_memory():
     op = VectorOp("add", "add", 4_000_000)
     # 1 cluster x 64 lanes: compute 62,500 cycles; L2 port 1 word/cycle: 2 reads per element -> 8e6.
-    slow = map_vector(op, one(clusters=1, pe_width=64, l2_bw=1, l2_sram_kb=64, glb_mb=1, glb_bw=2, dram_bw=1))
+    slow = map_vector(op, one(clusters=1, pe_width=64, l2_bw=1, l2_sram_kb=64, glb_mb=1, glb_bw=2, dram_bw_gbps=0.625))
     d = slow.detail
     assert d["compute_cycles"][0] == 62_500
     assert d["l2_cycles"][0] == 8_000_000
@@ -278,7 +282,7 @@ def test_zigzag_cross_check_within_fifteen_percent():
     # REFERENCE 1.3: ZigZag, INT8 197x768x3072 on a 32x32 array, 512 KB local buffer, 10 GB/s
     # DRAM (16 words/cycle at 625 MHz): 487,086 cycles, utilisation 0.93. ZigZag does not charge
     # systolic fill and drain; this model does (SCALE-Sim form), so it is somewhat slower.
-    hw = one(clusters=1, pe_width=32, pe_depth=32, l2_sram_kb=512, l2_bw=128, glb_mb=8, dram_bw=16)
+    hw = one(clusters=1, pe_width=32, pe_depth=32, l2_sram_kb=512, l2_bw=128, glb_mb=8, dram_bw_gbps=10.0)
     res = map_gemm(Gemm("g", 197, 768, 3072), hw)
     assert 487_086 <= res.cycles[0] <= 1.15 * 487_086
     assert 0.8 <= res.detail["utilisation"][0] <= 0.93
@@ -288,8 +292,9 @@ def test_zigzag_cross_check_within_fifteen_percent():
 @given(m=dim, k=dim, n=dim, depth=pow2(0, 6), width=pow2(0, 8), df=st.sampled_from(["ws", "os", "is"]),
        orient=st.sampled_from(["depth_rows", "width_rows"]))
 def test_mapper_agrees_with_the_single_array_functions(m, k, n, depth, width, df, orient):
-    # The mapper's six-candidate layout and gemm_cycles / pe_traffic are two codings of one model.
-    hw = one(clusters=1, pe_width=width, pe_depth=depth, **UNLIMITED)
+    # The mapper and gemm_cycles / pe_traffic run the one PE model (pe.pe_level); restricted to one
+    # candidate and one register word they must agree.
+    hw = one(clusters=1, pe_width=width, pe_depth=depth, **UNLIMITED, **ONE_WORD)
     res = map_gemm(Gemm("g", m, k, n), hw, dataflows=(df,), orientations=(orient,))
     rows, cols = (depth, width) if orient == "depth_rows" else (width, depth)
     assert res.cycles[0] == gemm_cycles(m, k, n, rows, cols, df)

@@ -24,30 +24,33 @@ def test_reference_profile_derived_energies():
 
 def test_sram_energy_cacti_table_hand_derived():
     p = load_profile()
-    # Table points (CACTI 22 nm, per 8-bit word): L2 at a 64-byte port, 22 % of the words writes;
-    # GLB at a 512-byte port, half of them writes.
-    e64 = 0.78 * 0.31216 + 0.22 * 0.90907  # 64 KiB: 19.978 / 58.1808 pJ per 64-byte read / write
-    e128 = 0.78 * 0.70812 + 0.22 * 0.93001
-    e512 = 0.78 * 1.7365 + 0.22 * 2.1831
-    e1024 = 0.78 * 2.6513 + 0.22 * 3.0979
-    g2, g4, g8 = (3.7983 + 6.485) / 2, (6.3535 + 9.0402) / 2, (9.4886 + 14.887) / 2
-    l2 = sram_pj_per_word(np.array([64, 128, 512, 1024]) * 1024.0, p, memory="l2")
-    assert l2 == pytest.approx([e64, e128, e512, e1024], rel=1e-12)
-    glb = sram_pj_per_word(np.array([2, 4, 8]) * 2.0**20, p, memory="glb")
-    assert glb == pytest.approx([g2, g4, g8], rel=1e-12)
-    assert e64 == pytest.approx(0.44348) and g2 == pytest.approx(5.14165)
+    # Table points (CACTI 22 nm, per 8-bit word): L2 at a 64-byte port, GLB at a 512-byte port;
+    # reads and writes are charged apart.
+    l2 = {"read": [0.31216, 0.70812, 1.7365, 2.6513], "write": [0.90907, 0.93001, 2.1831, 3.0979]}
+    glb = {"read": [3.7983, 6.3535, 9.4886], "write": [6.485, 9.0402, 14.887]}
+    for access in ("read", "write"):
+        got = sram_pj_per_word(np.array([64, 128, 512, 1024]) * 1024.0, p, memory="l2", access=access)
+        assert got == pytest.approx(l2[access], rel=1e-12)
+        got = sram_pj_per_word(np.array([2, 4, 8]) * 2.0**20, p, memory="glb", access=access)
+        assert got == pytest.approx(glb[access], rel=1e-12)
+    e64, e128, e512, e1024 = l2["read"]
+    g2, g4, g8 = glb["write"]
+    e = lambda kib, memory="l2", access="read": sram_pj_per_word(kib * 1024.0, p, memory=memory, access=access)  # noqa: E731
     # Between points: log-log; outside: the end segment's slope (the area tables' scheme).
-    assert sram_pj_per_word(96 * 1024.0, p, memory="l2") == pytest.approx(e64 * (e128 / e64) ** np.log2(1.5), rel=1e-12)
-    assert sram_pj_per_word(32 * 1024.0, p, memory="l2") == pytest.approx(e64 * e64 / e128, rel=1e-12)
-    assert sram_pj_per_word(2048 * 1024.0, p, memory="l2") == pytest.approx(e1024 * e1024 / e512, rel=1e-12)
-    assert sram_pj_per_word(16 * 2.0**20, p, memory="glb") == pytest.approx(g8 * g8 / g4, rel=1e-12)
+    assert e(96) == pytest.approx(e64 * (e128 / e64) ** np.log2(1.5), rel=1e-12)
+    assert e(32) == pytest.approx(e64 * e64 / e128, rel=1e-12)
+    assert e(2048) == pytest.approx(e1024 * e1024 / e512, rel=1e-12)
+    assert e(16 * 1024, "glb", "write") == pytest.approx(g8 * g8 / g4, rel=1e-12)
     # Larger SRAMs cost more per word; the largest GLB stays below DRAM per word.
     caps = 2.0 ** np.arange(14, 25)
     for memory in ("l2", "glb"):
-        assert np.all(np.diff(sram_pj_per_word(caps, p, memory=memory)) > 0)
-    assert sram_pj_per_word(8 * 2**20, p, memory="glb") < p.dram_pj_per_word
+        for access in ("read", "write"):
+            assert np.all(np.diff(sram_pj_per_word(caps, p, memory=memory, access=access)) > 0)
+    assert e(8 * 1024, "glb", "write") < p.dram_pj_per_word
     with pytest.raises(HardwareError, match="memory='dram'"):
-        sram_pj_per_word(1024.0, p, memory="dram")
+        sram_pj_per_word(1024.0, p, memory="dram", access="read")
+    with pytest.raises(HardwareError, match="access='update'"):
+        sram_pj_per_word(1024.0, p, memory="l2", access="update")
 
 
 def test_access_energies_use_the_sram_tables():
@@ -58,13 +61,39 @@ def test_access_energies_use_the_sram_tables():
     hw = HardwareBatch.from_arrays(pe_width=np.array([256, 32]), pe_depth=np.array([64, 2]),
                                    l2_sram_kb=np.array([64, 512]), glb_mb=np.array([2, 8]))
     e = access_energies(hw, p)
-    e256 = 0.78 * 1.021 + 0.22 * 1.4675
-    assert e.l2_pj == pytest.approx([0.78 * 0.31216 + 0.22 * 0.90907, 0.78 * 1.7365 + 0.22 * 2.1831], rel=1e-12)
-    assert e.l2_tc_pj == pytest.approx([e256, e.l2_pj[1]], rel=1e-12)
-    assert e.glb_pj == pytest.approx([(3.7983 + 6.485) / 2, (9.4886 + 14.887) / 2], rel=1e-12)
-    t = p.sram["l2"]
-    assert (t.port_bytes, t.write_share, p.sram["glb"].port_bytes) == (64, 0.22, 512)
+    assert e.l2_read_pj == pytest.approx([0.31216, 1.7365], rel=1e-12)
+    assert e.l2_write_pj == pytest.approx([0.90907, 2.1831], rel=1e-12)
+    assert e.l2_tc_read_pj == pytest.approx([1.021, 1.7365], rel=1e-12)
+    assert e.l2_tc_write_pj == pytest.approx([1.4675, 2.1831], rel=1e-12)
+    assert e.glb_read_pj == pytest.approx([3.7983, 9.4886], rel=1e-12)
+    assert e.glb_tc_write_pj == pytest.approx([6.485, 14.887], rel=1e-12)
+    assert (e.mac_pj, e.vc_mac_pj, e.dram_tc_pj) == (p.mac_pj, p.mac_pj, 64.0)
+    assert (p.sram["l2"].port_bytes, p.sram["glb"].port_bytes) == (64, 512)
     assert "cacti_sram_table.py" in p.sources["energy.sram.l2.read_pj_per_word"]
+
+
+def test_catransformers_code_profile_follows_the_reference_code():
+    from hw_models import HardwareBatch, access_energies
+
+    p = load_profile("catransformers-code")
+    ref = load_profile("reference")
+    assert p.name == "catransformers-code"
+    # 2.2 pJ per tensor-core MAC (Sunstone's constant); the vector core keeps the 22 nm MAC.
+    assert (p.tc_mac_pj, p.mac_pj) == (2.2, ref.mac_pj)
+    assert (p.register_pj, p.register_accesses_per_mac) == (0.190888, 1)  # the weight; inputs and outputs bypass it
+    assert p.fill_drain == 0.0 and p.tc_l2_operand_buffers == 3 and p.dram_read_write_ports
+    hw = HardwareBatch.from_arrays(l2_sram_kb=np.array([256, 512]), glb_mb=np.array([2, 8]), pe_width=np.array([32, 32]), pe_depth=np.array([2, 2]))
+    e = access_energies(hw, p)
+    # Every word of the tensor-core path costs a whole 32-bit access, writes at the read energy
+    # (the reference's own Accelergy tables); the vector core pays a quarter of it per word.
+    assert e.l2_tc_read_pj == pytest.approx([9.129444, 12.539794], rel=1e-9)
+    assert e.l2_tc_write_pj == pytest.approx(e.l2_tc_read_pj)
+    assert e.glb_tc_read_pj == pytest.approx([24.296144, 49.079894], rel=1e-9)
+    assert e.l2_read_pj == pytest.approx([9.129444 / 4, 12.539794 / 4], rel=1e-9)
+    assert (e.dram_tc_pj, e.dram_pj) == (256.0, 64.0)
+    assert p.vector["gelu"].passes == 1  # GELU costed as ReLU
+    # The areas are the reference's own tables in both profiles.
+    assert np.array_equal(p.l2_table_um2, ref.l2_table_um2) and p.per_pe_um2 == ref.per_pe_um2
 
 
 def test_vector_costs_from_reference_table_and_composites():
@@ -124,10 +153,13 @@ def test_profile_from_path_and_unknown_keys(tmp_path: Path):
     nosrc.write_text(src.replace('pj_per_read = { value = 2.0, unit = "pJ per LUT read", source', 'pj_per_read = { value = 2.0, units = "pJ per LUT read", source'))
     with pytest.raises(HardwareError, match="energy.lut.pj_per_read"):
         load_profile(str(nosrc))
-    share = tmp_path / "share.toml"
-    share.write_text(src.replace("write_share = { value = 0.22,", "write_share = { value = 1.5,"))
-    with pytest.raises(HardwareError, match="energy.sram.l2.write_share"):
-        load_profile(str(share))
+    acct = tmp_path / "acct.toml"
+    acct.write_text(src + '\n[accounting]\nsystolic_fill_drain = { value = 1, unit = "-", source = "x" }\n')
+    with pytest.raises(HardwareError, match="accounting.systolic_fill_drain"):
+        load_profile(str(acct))
+    acct.write_text(src + '\n[accounting]\nmagic = { value = 1, unit = "-", source = "x" }\n')
+    with pytest.raises(HardwareError, match="unknown key 'magic'"):
+        load_profile(str(acct))
     noglb = tmp_path / "noglb.toml"
     noglb.write_text(src.replace("[energy.sram.glb]", "[energy.sram.gbl]"))
     with pytest.raises(HardwareError, match="unknown key 'gbl'"):

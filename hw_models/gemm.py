@@ -1,0 +1,344 @@
+"""The GEMM mapper: cluster splits over the PE level (pe.py) and the GLB / DRAM levels (memory.py), best per design."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .buffers import LOOP_ORDERS
+from .config import HardwareBatch
+from .context import MapContext, make_context
+from .energy import Profile, access_energies, check_profile_matches, load_profile
+from .errors import HardwareError
+from .grouping import batch_length, ceil_div, combine, dense, full, representatives
+from .memory import FIRST_BATCH_SLOT, WHOLE, batch_used, memory_level, subproblems
+from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, pe_level
+from .workload import Gemm
+
+__all__ = ["PARTITIONS", "BOUNDS", "GemmMapping", "map_gemm", "gemm_groups", "gemm_one", "context_for", "mapping_names"]
+
+# How a GEMM is split across clusters.
+PARTITIONS: tuple[str, ...] = ("n", "m", "batch")
+# What limits an op: the PE array, or the bandwidth of one memory level.
+BOUNDS: tuple[str, ...] = ("compute", "l2", "glb", "dram")
+
+Arr = np.ndarray
+
+# Above this many subproblems, identical (M', K, N', W, D, L2 port, register) rows are costed
+# once: without a split, after an N- or M-split on one cluster, or shared by several cluster counts.
+_DEDUP_SUBPROBLEMS = 3000
+# Unique problems per group of GEMMs costed in one pass: large enough to amortise numpy's
+# per-call overhead, small enough for the candidate arrays to stay in cache.
+_GROUP_UNIQUES = 12_000
+# Designs per chunk of the design-level work (16384 float64 = 128 KiB per temporary).
+_CHUNK = 16384
+
+
+@dataclass(frozen=True, eq=False)
+class GemmMapping:
+    """The chosen mapping of one GEMM (one repeat) per design. Energies in pJ.
+
+    `detail` (with detail=True) holds per-level traffic in words, the cycles each level would
+    need, the chosen candidate (partition, dataflow, orientation, register tiling, loop orders)
+    and the bound.
+    """
+
+    cycles: np.ndarray
+    macs: np.ndarray
+    l2_pj: np.ndarray
+    glb_pj: np.ndarray
+    dram_pj: np.ndarray
+    pj_per_mac: float  # the MAC itself
+    register_pj_per_mac: float  # PE register accesses per MAC
+    detail: dict[str, np.ndarray] | None = None
+
+    @property
+    def mac_pj(self) -> np.ndarray:
+        return self.macs * self.pj_per_mac
+
+    @property
+    def register_pj(self) -> np.ndarray:
+        return self.macs * self.register_pj_per_mac
+
+    @property
+    def energy_pj(self) -> np.ndarray:
+        return self.macs * (self.pj_per_mac + self.register_pj_per_mac) + self.l2_pj + self.glb_pj + self.dram_pj
+
+
+def _compute_level(
+    M: Arr, K: Arr, N: Arr, B: Arr, hw: Sequence[Arr], batch_slots: int, ctx: MapContext, detail: bool
+) -> tuple[Arr, dict[str, Arr] | None]:
+    """Per slot (N-split, M-split, batch over floor(n/2^j) clusters): [cycles, L2 reads, L2 writes], (S, U, 3)."""
+    ncl, W, D, l2bw, reg, mode, latch, link = hw
+    M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link = np.broadcast_arrays(M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link)
+    Ms, Ks, Ns = subproblems(M, K, N, ncl)  # (3, U) each
+    per = [np.broadcast_to(a, Ms.shape).reshape(-1) for a in (D, W, l2bw, reg, mode, latch, link)]
+    cols = [Ms.reshape(-1), Ks.reshape(-1), Ns.reshape(-1)]
+    kw = dict(links=ctx.links, fill=ctx.profile.fill_drain, allowed=ctx.allowed_pe, detail=detail)
+
+    def run(dims: Arr, arrays: list[Arr]):
+        d, w, bw, rg, md, lt, lk = arrays
+        return pe_level(dims, d, w, bw, rg, md.astype(bool), lt.astype(bool), lk, **kw)
+
+    if Ms.size > _DEDUP_SUBPROBLEMS:
+        codes, count = combine([dense(a.astype(np.int64)) for a in cols + per], Ms.size)
+        rep = representatives(codes, count)
+        res = run(np.stack([a.take(rep) for a in cols]), [a.take(rep) for a in per])
+        back = lambda v: v.take(codes).reshape(Ms.shape)  # noqa: E731
+    else:
+        res = run(np.stack(cols), per)
+        back = lambda v: v.reshape(Ms.shape)  # noqa: E731
+    vmin, rd, wr = back(res.cycles), back(res.reads), back(res.writes)
+    n_eff = np.stack([N / Ns[0], M / Ms[1]])  # share of the work the active clusters do
+    x = [B * vmin[0], B * vmin[1]]
+    r = [B * n_eff[0] * rd[0], B * n_eff[1] * rd[1]]
+    w = [B * n_eff[0] * wr[0], B * n_eff[1] * wr[1]]
+    mult = [B, B]
+    for j in range(batch_slots):
+        used = batch_used(ncl, j)
+        heads = ceil_div(B, np.maximum(used, 1.0))
+        x.append(heads * vmin[2] + np.where(used >= 1.0, 0.0, np.inf))
+        r.append(B * rd[2])
+        w.append(B * wr[2])
+        mult.append(heads)
+    out = np.stack([np.stack(x), np.stack(r), np.stack(w)], axis=-1)  # (S, U, 3)
+    if not detail:
+        return out, None
+    d = {key: back(v) for key, v in res.detail.items()}
+    sub = [0, 1] + [WHOLE] * batch_slots
+    share = [B * n_eff[0], B * n_eff[1]] + [B] * batch_slots
+    info = {
+        "compute_cycles": np.stack([mult[i] * d["compute_cycles"][s] for i, s in enumerate(sub)]),
+        "l2_cycles": np.stack([mult[i] * d["l2_link_words"][s] / l2bw for i, s in enumerate(sub)]),
+        "l2_pe_reads": np.stack([share[i] * d["l2_pe_reads"][s] for i, s in enumerate(sub)]),
+        "l2_pe_writes": np.stack([share[i] * d["l2_pe_writes"][s] for i, s in enumerate(sub)]),
+        "pe_choice": np.stack([d["pe_choice"][s] for s in sub]),
+        "register_words_used": np.stack([d["register_words_used"][s] for s in sub]),
+        "register_axis": np.stack([d["register_axis"][s] for s in sub]),
+    }
+    return out, info
+
+
+@dataclass(eq=False)
+class _Prepared:
+    op: Gemm
+    floats: tuple[np.ndarray, ...]  # M, K, N, batch as float64
+    macs: np.ndarray
+    codes_c: np.ndarray
+    count_c: int
+    rep_c: np.ndarray
+    codes_m: np.ndarray
+    count_m: int
+    rep_m: np.ndarray
+
+
+def _prepare(op: Gemm, ctx: MapContext) -> _Prepared:
+    n = max(ctx.n, 1)
+    shape_codes = combine([ctx.codes_of(a) for a in (op.m, op.k, op.n, op.batch)], n)
+    floats = tuple(a.astype(np.float64) for a in (op.m, op.k, op.n, op.batch))
+    # Memory level: shape x (clusters, TC L2, GLB, GLB and DRAM bandwidth, precision);
+    # compute level: shape x (clusters, W, D, L2 port, register settings).
+    codes_m, count_m = combine([shape_codes, (ctx.mem_codes, ctx.mem_count)], n)
+    codes_c, count_c = combine([shape_codes, (ctx.comp_codes, ctx.comp_count)], n)
+    return _Prepared(
+        op, floats, floats[0] * floats[1] * floats[2] * floats[3],
+        codes_c, count_c, representatives(codes_c, count_c),
+        codes_m, count_m, representatives(codes_m, count_m),
+    )
+
+
+def _gather(arrays: Sequence[np.ndarray], reps: Sequence[np.ndarray]) -> np.ndarray:
+    """Concatenate arr[rep] over the ops of a group (constant arrays broadcast)."""
+    parts = [a.take(r) if a.size > 1 else np.broadcast_to(a, r.shape) for a, r in zip(arrays, reps)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def gemm_groups(ops: Sequence[Gemm], ctx: MapContext, detail: bool) -> list[GemmMapping]:
+    """Map several GEMMs on every design; ops with and without a batch are grouped apart."""
+    prepared = [_prepare(op, ctx) for op in ops]
+    results: list[GemmMapping | None] = [None] * len(ops)
+    for batched in (False, True):
+        group: list[int] = []
+        size = 0
+        members = [i for i, p in enumerate(prepared) if (int(p.op.batch.max()) > 1) == batched]
+        for i in members:
+            if group and size + prepared[i].count_c > _GROUP_UNIQUES:
+                for j, res in zip(group, _gemm_group([prepared[j] for j in group], ctx, batched, detail)):
+                    results[j] = res
+                group, size = [], 0
+            group.append(i)
+            size += prepared[i].count_c
+        if group:
+            for j, res in zip(group, _gemm_group([prepared[j] for j in group], ctx, batched, detail)):
+                results[j] = res
+    return results  # type: ignore[return-value]
+
+
+def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, detail: bool) -> list[GemmMapping]:
+    n = max(ctx.n, 1)
+    e = ctx.energies
+    el2r = np.asarray(e.l2_tc_read_pj, np.float64)
+    el2w = np.asarray(e.l2_tc_write_pj, np.float64)
+    # A batch split is worth trying only when there is a batch to split; splits over fewer
+    # clusters only when some batch element's GLB share could force extra DRAM traffic.
+    batch_slots = ctx.batch_slots if batched else 0
+    reps_m = [p.rep_m for p in group]
+    hw_m = (ctx.clusters, ctx.tc_l2_tiling_words, ctx.glb_words, ctx.glb_bw, ctx.dram_bw, el2r, el2w, e.glb_tc_read_pj, e.glb_tc_write_pj)
+    args_m = [_gather([p.floats[i] for p in group], reps_m) for i in range(4)]
+    args_m += [_gather([np.asarray(a, np.float64)] * len(group), reps_m) for a in hw_m]
+    sel_m, parts_m, minfo = memory_level(*args_m, e.dram_tc_pj, batch_slots, detail, ctx.profile.dram_read_write_ports)
+    first = FIRST_BATCH_SLOT
+    if batch_slots > 1 and not detail and np.all(sel_m[first + 1 :] == sel_m[first]):
+        # Fewer clusters on the batch cannot win: same memory cost, more heads per cluster.
+        batch_slots = 1
+        sel_m, parts_m = sel_m[: first + 1], parts_m[: first + 1]
+    reps_c = [p.rep_c for p in group]
+    hw_c = (ctx.clusters, ctx.pe_width, ctx.pe_depth, ctx.l2_bw, ctx.reg_words, ctx.stationary_ok.astype(np.float64), ctx.edge_latch.astype(np.float64), ctx.l2_link)
+    args_c = [_gather([p.floats[i] for p in group], reps_c) for i in range(4)]
+    hw_c_g = [_gather([a] * len(group), reps_c) for a in hw_c]
+    sel_c, cinfo = _compute_level(*args_c, hw_c_g, batch_slots, ctx, detail)
+    total_c, total_m = sel_c.shape[1], sel_m.shape[1]
+    flat_c = sel_c[..., 1:].reshape(-1, 2)
+    flat_parts = parts_m.reshape(-1, 3)
+
+    out = []
+    off_c = off_m = 0
+    for p in group:
+        # Row of each design in the group's unique-level arrays.
+        idx_c = p.codes_c + off_c if p.count_c > 1 else np.array([off_c])
+        idx_m = p.codes_m + off_m if p.count_m > 1 else np.array([off_m])
+        off_c += p.count_c
+        off_m += p.count_m
+        tables = (sel_c, sel_m, flat_c, flat_parts, total_c, total_m)
+        if detail or n <= _CHUNK:
+            best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables)
+        else:
+            # Design by design work in cache-sized chunks: temporaries stay small and hot.
+            best_c, l2_pj, glb_pj, dram_pj = (np.empty(n) for _ in range(4))
+            for lo in range(0, n, _CHUNK):
+                sl = slice(lo, min(n, lo + _CHUNK))
+                res = _select(_part(idx_c, sl), _part(idx_m, sl), _part(el2r, sl), _part(el2w, sl), *tables)
+                for dst, src in zip((best_c, l2_pj, glb_pj, dram_pj), res[:4]):
+                    dst[sl] = src
+        info = None
+        if detail:
+            info = _detail(p, ctx, cinfo, minfo, pick_c, pick_m, slot_i, best_c, n)
+        out.append(
+            GemmMapping(
+                cycles=full(best_c, n),
+                macs=full(p.macs, n),
+                pj_per_mac=e.mac_pj,
+                register_pj_per_mac=e.register_accesses_per_mac * e.register_pj,
+                l2_pj=full(l2_pj, n),
+                glb_pj=full(glb_pj, n),
+                dram_pj=full(dram_pj, n),
+                detail=info,
+            )
+        )
+    return out
+
+
+def _part(a: np.ndarray, sl: slice) -> np.ndarray:
+    return a if a.size == 1 else a[sl]
+
+
+def _select(
+    idx_c: Arr, idx_m: Arr, el2r: Arr, el2w: Arr, sel_c: Arr, sel_m: Arr, flat_c: Arr, flat_parts: Arr, total_c: int, total_m: int
+) -> tuple[Arr, ...]:
+    """Best slot per design: fewest cycles, ties to the lower energy, then to the earlier slot.
+
+    A short loop over slots on 1-D arrays beats a 2-D argmin here.
+    """
+    slots = sel_c.shape[0]
+    best_c = best_e = slot = None
+    for s in range(slots):
+        xc, xm = sel_c[s].take(idx_c, axis=0), sel_m[s].take(idx_m, axis=0)
+        cyc = np.maximum(xc[:, 0], xm[:, 0])
+        en = xc[:, 1] * el2r + xc[:, 2] * el2w + xm[:, 1]
+        if s == 0:
+            best_c, best_e = cyc, en
+            continue
+        better = (cyc < best_c) | ((cyc == best_c) & (en < best_e))
+        best_c = np.minimum(cyc, best_c)
+        if s < slots - 1:
+            best_e = best_e + (en - best_e) * better
+        slot = better.astype(np.intp) if slot is None else slot + (s - slot) * better
+    shape = np.broadcast_shapes(best_c.shape, best_e.shape)
+    slot_i = np.zeros(shape, np.intp) if slot is None else np.broadcast_to(slot, shape)
+    pick_c = slot_i * total_c + idx_c
+    pick_m = slot_i * total_m + idx_m
+    parts = flat_parts.take(pick_m, axis=0)
+    rw = flat_c.take(pick_c, axis=0)
+    l2_pj = rw[:, 0] * el2r + rw[:, 1] * el2w + parts[:, 0]
+    return best_c, l2_pj, parts[:, 1], parts[:, 2], slot_i, pick_c, pick_m
+
+
+def _detail(
+    p: _Prepared, ctx: MapContext, cinfo: dict, minfo: dict, pick_c: Arr, pick_m: Arr, slot: Arr, best_c: Arr, n: int
+) -> dict[str, Arr]:
+    info = {key: full(v.reshape(-1).take(pick_c), n) for key, v in cinfo.items()}
+    info.update({key: full(v.reshape(-1).take(pick_m), n) for key, v in minfo.items()})
+    slot = full(slot, n).astype(np.int64)
+    first = FIRST_BATCH_SLOT
+    info["partition"] = np.minimum(slot, first).astype(np.float64)  # index into PARTITIONS
+    m, _, nn, b = p.floats
+    active_n = ceil_div(nn, ceil_div(nn, ctx.clusters))  # clusters that get columns
+    active_m = ceil_div(m, ceil_div(m, ctx.clusters))
+    used = np.minimum(batch_used(ctx.clusters, np.maximum(slot - first, 0)), b)
+    info["clusters_used"] = full(np.where(slot == 0, active_n, np.where(slot == 1, active_m, used)), n)
+    info["batch_split"] = np.maximum(slot - first, -1).astype(np.float64)  # j of n / 2^j, -1 if none
+    terms = np.stack([info["compute_cycles"], info["l2_cycles"], info["glb_cycles"], info["dram_cycles"]])
+    info["bound"] = np.argmax(terms, axis=0).astype(np.float64)
+    info["pe_dataflow"] = np.floor_divide(info["pe_choice"], 2)
+    info["pe_orientation"] = np.mod(info["pe_choice"], 2)
+    info["utilisation"] = full(p.macs / (best_c * ctx.clusters * ctx.pe_width * ctx.pe_depth), n)
+    return info
+
+
+def gemm_one(op: Gemm, ctx: MapContext, detail: bool) -> GemmMapping:
+    return gemm_groups([op], ctx, detail)[0]
+
+
+def context_for(hw: HardwareBatch, profile: "str | Profile", n_w: int) -> MapContext:
+    prof = load_profile(profile)
+    check_profile_matches(hw, prof)
+    return make_context(hw, access_energies(hw, prof), prof, batch_length(len(hw), n_w))
+
+
+def mapping_names(d: dict[str, Arr], i: int = 0) -> dict[str, Any]:
+    """The chosen candidate of design i by name (for op tables and reports)."""
+    return {
+        "dataflow": DATAFLOWS[int(d["pe_dataflow"][i])],
+        "orientation": ORIENTATIONS[int(d["pe_orientation"][i])],
+        "register_words": int(d["register_words_used"][i]),
+        "register_axis": REGISTER_AXES[int(d["register_axis"][i])],
+        "partition": PARTITIONS[int(d["partition"][i])],
+        "clusters_used": int(d["clusters_used"][i]),
+        "l2_loop_order": LOOP_ORDERS[int(d["l2_loop_order"][i])],
+        "glb_loop_order": LOOP_ORDERS[int(d["glb_loop_order"][i])],
+    }
+
+
+def map_gemm(
+    gemm: Gemm,
+    hw: HardwareBatch,
+    profile: "str | Profile" = "reference",
+    detail: bool = True,
+    dataflows: Sequence[str] = DATAFLOWS,
+    orientations: Sequence[str] = ORIENTATIONS,
+) -> GemmMapping:
+    """Map one GEMM on every design of `hw` (arrays broadcast); see docs/hardware-model.md.
+
+    `dataflows` and `orientations` restrict the PE-level candidates (e.g. ("ws",), ("depth_rows",)
+    to compare against SCALE-Sim); evaluate_cost always searches all of them.
+    """
+    for name, given, allowed in (("dataflows", dataflows, DATAFLOWS), ("orientations", orientations, ORIENTATIONS)):
+        bad = [x for x in given if x not in allowed]
+        if bad or not given:
+            raise HardwareError(f"map_gemm.{name}: {list(given)!r} is not allowed; choose from {', '.join(allowed)}")
+    ctx = context_for(hw, profile, max(a.size for a in (gemm.m, gemm.k, gemm.n, gemm.batch)))
+    if tuple(dataflows) != DATAFLOWS or tuple(orientations) != ORIENTATIONS:
+        ctx.allowed_pe = np.array([[df in dataflows and o in orientations for o in ORIENTATIONS] for df in DATAFLOWS])
+    return gemm_one(gemm, ctx, detail)

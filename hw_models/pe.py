@@ -1,0 +1,331 @@
+"""PE-array level: cycles and L2 <-> array traffic of one GEMM on one R x C array, register tiling included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import HardwareError
+from .grouping import ceil_div
+
+__all__ = [
+    "DATAFLOWS",
+    "ORIENTATIONS",
+    "REGISTER_AXES",
+    "PeLevel",
+    "pe_level",
+    "gemm_cycles",
+    "scalesim_ws_cycles",
+    "pe_traffic",
+]
+
+# PE-array dataflows (SCALE-Sim names): which operand stays in the PE registers.
+DATAFLOWS: tuple[str, ...] = ("ws", "os", "is")
+# Which physical array dimension holds the "rows" of the SCALE-Sim formula.
+ORIENTATIONS: tuple[str, ...] = ("depth_rows", "width_rows")
+# Along which array dimension extra register words extend the stationary tile.
+REGISTER_AXES: tuple[str, ...] = ("cols", "rows")
+
+# (rows, columns, time) of the array per dataflow, as indices into (M, K, N):
+# WS keeps B (K x N) in the PEs and streams M; OS keeps C (M x N) and streams K; IS keeps A^T (K x M) and streams N.
+_ROLES: dict[str, tuple[int, int, int]] = {"ws": (1, 2, 0), "os": (0, 2, 1), "is": (1, 0, 2)}
+# The six candidates, dataflow-major (ws, os, is) x (depth_rows, width_rows): which of (M, K, N)
+# lies along the array rows, columns and time, and which array side (0 = pe_depth, 1 = pe_width)
+# holds the rows and the columns.
+_C_ROW = np.array([1, 1, 0, 0, 1, 1])
+_C_COL = np.array([2, 2, 2, 2, 0, 0])
+_C_TIME = np.array([0, 0, 1, 1, 2, 2])
+_C_ROWSIDE = np.array([0, 1, 0, 1, 0, 1])
+_C_COLSIDE = 1 - _C_ROWSIDE
+_C_IS_OS = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])[:, None]  # output-stationary candidates
+_C_IS_WS = np.array([True, True, False, False, False, False])[:, None]  # the stationary operand is the weights
+_PIPELINE_FILL = 2.0  # the "2R" of SCALE-Sim's fold cycles: R to load a tile, R to ripple through
+_PIPELINE_OFFSET = 2.0  # the "- 2" of SCALE-Sim's fold cycles 2R + C + T - 2
+_FAR = 1e300  # added to rule a candidate out of a min() without inf - inf = nan
+# l2_link codes (config.L2_LINKS order)
+LINK_SHARED, LINK_READ_WRITE, LINK_PER_OPERAND = 0, 1, 2
+
+Arr = np.ndarray
+
+
+def _tile(
+    sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: bool, latch: Any, fill: float, os: Any, cache: dict | None = None
+) -> tuple[Arr, ...]:
+    """One register tiling of one candidate: (compute, stationary reads, row-edge reads, column reads, writes).
+
+    The stationary tile S_r x S_c is cut into groups of at most p folds along `axis_rows` (False:
+    columns, True: rows); a group's share of that dimension is spread over q = min(p, share)
+    register words per PE and ceil(share / q) array columns (rows), balanced. A group
+    of q folds streams q*T words per edge and costs q*(r + T) + r + c - 2 cycles with fill/drain
+    (q = 1: SCALE-Sim's 2r + c + T - 2), q*T without (fill = 0).
+
+    Reuse: along columns, the word streamed in at a row edge (A for WS and OS, B for IS) meets
+    the PE's q words one after another; with `latch` it is read from L2 once per group, else once
+    per word. Along rows, the word that flows down a column (the partial sum for WS / IS, B for
+    OS) stays in the PE for q words with `latch`, else it leaves after each.
+    """
+    key = (axis_rows, sr.shape)
+    hit = cache.get(key) if cache is not None else None
+    if hit is None:
+        # What does not depend on p: the other dimension's folds, the stationary tile.
+        t_sc = t * sc
+        stationary = sr * sc
+        st_reads = stationary * (1.0 - os)
+        if axis_rows:
+            fc = ceil_div(sc, cols)
+            c = ceil_div(sc, fc)
+            # compute = groups * fc * (q*(fill*r + T) + fill*r + fill*(c - 2))
+            hit = (t_sc, stationary, st_reads, fc, fill * (c - _PIPELINE_OFFSET), t * sr * fc, sr / rows)
+        else:
+            fr = ceil_div(sr, rows)
+            r = ceil_div(sr, fr)
+            flow = t_sc * fr
+            # compute = fr * groups * (q*(fill*r + T) + fill*c + fill*(r - 2))
+            hit = (t_sc, stationary, st_reads, fr, fill * r + t, fill * (r - _PIPELINE_OFFSET), t * sr,
+                   flow - t_sc * (1.0 - os), flow + (stationary - flow) * os, sc / cols)
+        if cache is not None:
+            cache[key] = hit
+    t_sc, stationary, st_reads = hit[:3]
+    if axis_rows:
+        fc, fixed, row_reads, folds = hit[3:7]
+        groups = np.ceil(folds / p)
+        rg = ceil_div(sr, groups)
+        q = np.minimum(p, rg)
+        r = ceil_div(rg, q)
+        fr_ = r if fill == 1.0 else fill * r
+        compute = groups * fc * (q * (fr_ + t) + fr_ + fixed)
+        # WS / IS: partial sums leave once per group (latched) or per word and are read back for
+        # every one after the first. OS: B streams down the columns as often; outputs leave once.
+        flow = t_sc * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
+        col_reads = flow - t_sc * (1.0 - os)
+        writes = flow + (stationary - flow) * os
+    else:
+        fr, per_word, fixed, t_sr, col_reads, writes, folds = hit[3:10]
+        groups = np.ceil(folds / p)
+        cg = ceil_div(sc, groups)
+        q = np.minimum(p, cg)
+        c = ceil_div(cg, q)
+        compute = fr * groups * (q * per_word + (c if fill == 1.0 else fill * c) + fixed)
+        row_reads = t_sr * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
+    return compute, st_reads, row_reads, col_reads, writes, q
+
+
+def _link_words(st: Arr, row: Arr, col: Arr, writes: Arr, link: Any, links: frozenset, reads: Arr | None = None) -> Arr:
+    """Words the narrowest L2 port must carry, per l2_link (codes as in config.L2_LINKS)."""
+    if reads is None:
+        reads = st + row + col
+    if len(links) == 1:
+        (only,) = links
+        if only == LINK_READ_WRITE:
+            return np.maximum(reads, writes)
+        if only == LINK_SHARED:
+            return reads + writes
+        return np.maximum(np.maximum(st, row), np.maximum(col, writes))
+    out = np.maximum(reads, writes)
+    if LINK_SHARED in links:
+        out = np.where(link == LINK_SHARED, reads + writes, out)
+    if LINK_PER_OPERAND in links:
+        out = np.where(link == LINK_PER_OPERAND, np.maximum(np.maximum(st, row), np.maximum(col, writes)), out)
+    return out
+
+
+class PeLevel:
+    """Best PE-level candidate per problem: roofline cycles, L2 reads and writes and, with detail, the choice."""
+
+    __slots__ = ("cycles", "reads", "writes", "detail")
+
+    def __init__(self, cycles: Arr, reads: Arr, writes: Arr, detail: dict[str, Arr] | None) -> None:
+        self.cycles, self.reads, self.writes, self.detail = cycles, reads, writes, detail
+
+
+def pe_level(
+    dims: Arr,
+    D: Arr,
+    W: Arr,
+    l2bw: Arr,
+    reg_words: Arr,
+    stationary_ok: Arr,
+    latch: Arr,
+    link: Arr,
+    *,
+    links: frozenset = frozenset({LINK_READ_WRITE}),
+    fill: float = 1.0,
+    allowed: Arr | None = None,
+    detail: bool = False,
+) -> PeLevel:
+    """The one PE model: the best (dataflow, orientation, register tiling) per problem (M, K, N) = dims (3, V).
+
+    Per-problem hardware: array depth D and width W, L2 port l2bw, register words, whether any
+    stationary operand may use them (else only WS weights), edge latch and l2_link codes.
+    Register tilings tried: q <= p words for p = 1, 2, 4, ... <= the register's words, along
+    either array dimension; more register words only add candidates, so latency never rises.
+    Among equally fast candidates the one with the fewest L2 accesses wins.
+    """
+    arr = np.stack([D, W])  # (2 array sides, V)
+    rows, cols = arr[_C_ROWSIDE], arr[_C_COLSIDE]  # (6, V)
+    sr, sc, t = dims[_C_ROW], dims[_C_COL], dims[_C_TIME]
+    os = _C_IS_OS
+    # A uniform latch setting is a scalar: np.where on it is then free.
+    latch_arr = np.asarray(latch)
+    if latch_arr.size and np.all(latch_arr == latch_arr.flat[0]):
+        latch6 = bool(latch_arr.flat[0])
+    else:
+        latch6 = latch_arr[None, :] if latch_arr.ndim else latch
+    link6 = link[None, :] if np.ndim(link) else link
+    mask = None if allowed is None else np.asarray(allowed).reshape(6)[:, None]
+    best = None
+    max_words = float(np.max(reg_words)) if np.size(reg_words) else 1.0
+    # Every power of two up to the largest register in the batch, on both axes (per problem the
+    # candidate set depends only on its own register size, never on the rest of the batch).
+    combos: list[tuple[float, bool]] = [(1.0, False)]
+    p = 2.0
+    while p <= max_words:
+        combos += [(p, False), (p, True)]
+        p *= 2.0
+    # With weights-only registers everywhere, only the two WS candidates can use more words.
+    any_stationary = bool(np.any(stationary_ok))
+    cache: dict = {}
+    for p, axis_rows in combos:
+        sub = slice(None) if p == 1.0 or any_stationary else slice(0, 2)
+        args = (sr[sub], sc[sub], t[sub], rows[sub], cols[sub])
+        compute, st, row, col, wr, q = _tile(*args, p, axis_rows, latch6, fill, os[sub], cache)
+        if p == 1.0:
+            c1 = ceil_div(sc, ceil_div(sc, cols))
+            small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
+            if np.any(small):
+                compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links))
+        reads = st + row + col
+        lw = _link_words(st, row, col, wr, link6, links, reads)
+        value = np.maximum(compute, lw / l2bw)
+        if p > 1.0:
+            ok = p <= reg_words
+            if any_stationary:
+                ok = ok[None, :] & (_C_IS_WS | stationary_ok[None, :])
+            value = np.where(ok, value, np.inf)
+        if mask is not None:
+            value = np.where(mask[sub], value, np.inf)
+        acc = reads + wr
+        if best is None:
+            first = (value, acc, reads, wr, compute, q, 0.0, lw) if detail else (value, acc, reads, wr)
+            best = [np.array(np.broadcast_to(a, value.shape), dtype=np.float64) for a in first]
+            continue
+        b0 = best[0][sub]
+        better = (value < b0) | ((value == b0) & (acc < best[1][sub]))
+        news = (value, acc, reads, wr, compute, q, float(axis_rows), lw) if detail else (value, acc, reads, wr)
+        for i, new in enumerate(news):
+            np.copyto(best[i][sub], new, where=better)
+    value, acc, reads, writes = best[0], best[1], best[2], best[3]
+    vmin = value.min(axis=0)
+    masked = acc + _FAR * (value > vmin)
+    pick = np.argmin(masked, axis=0)[None]
+    take = lambda v: np.take_along_axis(np.broadcast_to(v, value.shape), pick, 0)[0]  # noqa: E731
+    info = None
+    if detail:
+        info = {
+            "compute_cycles": take(best[4]),
+            "l2_pe_reads": take(reads),
+            "l2_pe_writes": take(writes),
+            "pe_choice": pick[0].astype(np.float64),
+            "register_words_used": take(best[5]),
+            "register_axis": take(best[6]),
+            "l2_link_words": take(best[7]),
+        }
+    return PeLevel(vmin, take(reads), take(writes), info)
+
+
+def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) -> tuple[Arr, ...]:
+    """Where `small`, replace the one-word results by the best over heights rows // 2^j.
+
+    With c + T - 2 >= 2 the full height is provably best (docs/hardware-model.md 4); below that
+    (tiny GEMMs) a shorter fold can beat it. The height set for 2R contains the one for R.
+    """
+    sr, sc, t, rows, cols, bw, latch, link, os, links = args
+    shape = small.shape
+    out = [np.array(np.broadcast_to(a, shape), dtype=np.float64) for a in results]
+    idx = np.nonzero(small)
+    b = lambda a: np.broadcast_to(np.asarray(a, np.float64), shape)[idx]  # noqa: E731
+    s_sr, s_sc, s_t, s_rows, s_cols, s_bw, s_os = (b(a) for a in (sr, sc, t, rows, cols, np.broadcast_to(bw, shape), os))
+    s_link = b(link)
+    best = [o[idx] for o in out]
+    best_v = np.maximum(best[0], _link_words(*best[1:], s_link, links) / s_bw)
+    j = 1
+    while True:
+        height = np.floor(s_rows / 2.0**j)
+        ok = height >= 1
+        if not np.any(ok):
+            break
+        new = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os)[:5]
+        v = np.maximum(new[0], _link_words(*new[1:], s_link, links) / s_bw)
+        acc_new, acc_best = sum(new[1:]), sum(best[1:])
+        better = ok & ((v < best_v) | ((v == best_v) & (acc_new < acc_best)))
+        for bb, nn in zip(best, new):
+            bb[better] = nn[better]
+        best_v = np.where(better, v, best_v)
+        j += 1
+    for o, bb in zip(out, best):
+        o[idx] = bb
+    return tuple(out)
+
+
+def _roles(m: Any, k: Any, n: Any, dataflow: str) -> tuple[Arr, Arr, Arr]:
+    if dataflow not in _ROLES:
+        raise HardwareError(f"dataflow: {dataflow!r} is not allowed; allowed: {', '.join(DATAFLOWS)}")
+    dims = (np.asarray(m, np.float64), np.asarray(k, np.float64), np.asarray(n, np.float64))
+    i, j, t = _ROLES[dataflow]
+    return dims[i], dims[j], dims[t]
+
+
+def check_dims(**dims: Any) -> None:
+    for name, value in dims.items():
+        arr = np.asarray(value)
+        if np.any(arr < 1):
+            raise HardwareError(f"gemm.{name}: {arr[arr < 1].ravel()[0].item()!r} is not allowed; must be >= 1")
+
+
+def scalesim_ws_cycles(m: Any, k: Any, n: Any, rows: Any, cols: Any) -> np.ndarray:
+    """SCALE-Sim weight-stationary compute cycles: ceil(K/R) * ceil(N/C) * (2R + C + M - 2)."""
+    check_dims(m=m, k=k, n=n, rows=rows, cols=cols)
+    m, k, n, rows, cols = (np.asarray(a, np.int64) for a in (m, k, n, rows, cols))
+    fill, offset = int(_PIPELINE_FILL), int(_PIPELINE_OFFSET)
+    return -(-k // rows) * -(-n // cols) * (fill * rows + cols + m - offset)
+
+
+def _one_array(m: Any, k: Any, n: Any, rows: Any, cols: Any, dataflow: str) -> PeLevel:
+    """pe_level for one dataflow on a rows x cols array with one register word and unlimited bandwidth."""
+    check_dims(m=m, k=k, n=n, rows=rows, cols=cols)
+    if dataflow not in _ROLES:
+        raise HardwareError(f"dataflow: {dataflow!r} is not allowed; allowed: {', '.join(DATAFLOWS)}")
+    shape = np.broadcast_shapes(*(np.shape(a) for a in (m, k, n, rows, cols)))
+    flat = [np.broadcast_to(np.asarray(a, np.float64), shape).reshape(-1) for a in (m, k, n, rows, cols)]
+    v = flat[0].size
+    allowed = np.array([[df == dataflow and o == "depth_rows" for o in ORIENTATIONS] for df in DATAFLOWS])
+    res = pe_level(
+        np.stack(flat[:3]), flat[3], flat[4], np.full(v, np.inf), np.ones(v), np.zeros(v, bool), np.ones(v, bool),
+        np.full(v, LINK_READ_WRITE), allowed=allowed, detail=True,
+    )
+    res.detail = {key: val.reshape(shape) for key, val in res.detail.items()}
+    return res
+
+
+def gemm_cycles(m: Any, k: Any, n: Any, rows: Any, cols: Any, dataflow: str = "ws", balanced: bool = True) -> np.ndarray:
+    """Compute cycles of (M x K).(K x N) on one rows x cols array, one register word, unlimited bandwidth.
+
+    balanced=False is SCALE-Sim's form (full R and C per fold); balanced=True is the mapper's
+    (with f folds, ceil(dim/f) rows or columns per fold, and the best power-of-two height).
+    """
+    check_dims(m=m, k=k, n=n, rows=rows, cols=cols)
+    sr, sc, t = _roles(m, k, n, dataflow)
+    rows, cols = np.asarray(rows, np.float64), np.asarray(cols, np.float64)
+    if not balanced:
+        return ceil_div(sr, rows) * ceil_div(sc, cols) * (_PIPELINE_FILL * rows + cols + t - _PIPELINE_OFFSET)
+    return _one_array(m, k, n, rows, cols, dataflow).detail["compute_cycles"]
+
+
+def pe_traffic(m: Any, k: Any, n: Any, rows: Any, cols: Any, dataflow: str = "ws") -> tuple[np.ndarray, np.ndarray]:
+    """Words read from and written to L2 by one array for one GEMM (one register word, balanced folds, full height)."""
+    check_dims(m=m, k=k, n=n, rows=rows, cols=cols)
+    sr, sc, t = _roles(m, k, n, dataflow)
+    rows, cols = np.asarray(rows, np.float64), np.asarray(cols, np.float64)
+    _, st, row, col, wr, _ = _tile(sr, sc, t, rows, cols, 1.0, False, True, 1.0, float(dataflow == "os"))
+    return st + row + col, wr
