@@ -85,9 +85,9 @@ def test_exact_other_objectives(tmp_path):
 
 
 def test_exact_keeps_hardware_ties(tmp_path):
-    # dram_bw does not change these compute-bound designs' latency, energy or area: every
+    # the DRAM bandwidth does not change these compute-bound designs' latency, energy or area: every
     # front design appears once per such DRAM bandwidth, all with identical objectives
-    over = {**TINY, "hardware.axes.dram_bw": [256, 512], "search.mode": "carbon"}
+    over = {**TINY, "hardware.axes.dram_bw_gbps": [400.0, 800.0], "search.mode": "carbon"}
     exact, brute = _fronts(over, tmp_path)
     _assert_same(exact, brute)
     F = exact.pareto[["accuracy", "total_kg"]].to_numpy()
@@ -262,7 +262,7 @@ def test_cli_exact(tmp_path, capsys, undeclared):
 
 def _brute_pairs(prob, lat, en, acc):
     """Every pair on one accelerator, feasible ones filtered by plain non-domination (ties kept)."""
-    from catransformers.search.pareto import non_dominated
+    from catransformers.pareto import non_dominated
 
     I, J = np.meshgrid(np.arange(lat[0].shape[1]), np.arange(lat[1].shape[1]), indexing="ij")
     I, J = I.ravel(), J.ravel()
