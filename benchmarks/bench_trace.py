@@ -1,4 +1,9 @@
-"""Trace every matmul of real OpenCLIP forward passes (random init) and compare with the analytical lowering."""
+"""Trace every matmul of real OpenCLIP forward passes (random init) and compare with the analytical lowering.
+
+Compares the GEMM shape multisets, the MACs, and the GEMM dataflow graphs (GEMM j depends on
+GEMM i when it reads what i wrote through non-GEMM ops only): the traced graph must be
+isomorphic to catransformers.workloads.gemm_dataflow_graph(lower(model)) with equal shapes.
+"""
 
 import argparse
 import logging
@@ -37,11 +42,13 @@ def main() -> None:
             pruned = prune_model(clip, target)
             c = compare_with_lowering(pruned.model, target)
             rows.append((target.name, c, time.perf_counter() - t0))
-    print(f"{'model':<18}{'traced GMAC':>13}{'analytical GMAC':>17}{'GEMMs':>7}{'shapes equal':>14}{'MACs equal':>12}{'s':>7}")
+    print(f"{'model':<18}{'traced GMAC':>13}{'analytical GMAC':>17}{'GEMMs':>7}{'edges':>7}{'shapes equal':>14}"
+          f"{'MACs equal':>12}{'graphs equal':>14}{'s':>7}")
     for name, c, s in rows:
         print(f"{name:<18}{c.traced_macs / 1e9:>13.4f}{c.analytical_macs / 1e9:>17.4f}{sum(c.traced.values()):>7}"
-              f"{'yes' if c.shapes_equal else 'NO':>14}{'yes' if c.macs_equal else 'NO':>12}{s:>7.1f}")
-    bad = [name for name, c, _ in rows if not (c.shapes_equal and c.macs_equal)]
+              f"{c.traced_graph.number_of_edges():>7}{'yes' if c.shapes_equal else 'NO':>14}{'yes' if c.macs_equal else 'NO':>12}"
+              f"{'yes' if c.graphs_equal else 'NO':>14}{s:>7.1f}")
+    bad = [name for name, c, _ in rows if not (c.shapes_equal and c.macs_equal and c.graphs_equal)]
     for name, c, _ in rows:
         if name in bad:
             print(f"{name}: {c.summary()}")

@@ -9,17 +9,18 @@ from .errors import HardwareError
 from .gemm import BOUNDS, PARTITIONS, GemmMapping, map_gemm
 from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, gemm_cycles, pe_traffic, scalesim_ws_cycles
 from .vector import VectorMapping, map_vector, vector_cycles
-from .workload import VECTOR_KINDS, Gemm, Op, VectorOp, Workload
+from .fusion import NO_FUSION, FusionRules, fuse
+from .workload import VECTOR_KINDS, Edge, Gemm, Op, VectorOp, Workload
 
 __all__ = [
     "HardwareConfig",
     "HardwareBatch",
     "HardwareError",
     "SEARCH_KEYS",
-    "FIELD_UNITS",
     "HARDWARE_SETTINGS",
     "REGISTER_OPERANDS",
     "L2_LINKS",
+    "FIELD_UNITS",
     "grid",
     "load_grid_axes",
     "reference_grid",
@@ -27,7 +28,11 @@ __all__ = [
     "VectorOp",
     "Op",
     "Workload",
+    "Edge",
     "VECTOR_KINDS",
+    "fuse",
+    "FusionRules",
+    "NO_FUSION",
     # cost models
     "evaluate_cost",
     "CostReport",

@@ -207,10 +207,9 @@ def _check_value(name: str, value: Any) -> None:
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(HardwareConfig))
 
-# Unit of every HardwareConfig field, as result columns and reports show it: read from the one
-# registry of hardware settings above (tests/catransformers/test_results.py checks that none is
-# missing). kb/mb in the names are KiB/MiB.
-FIELD_UNITS: Mapping[str, str] = MappingProxyType({name: unit for name, (unit, _source) in HARDWARE_SETTINGS.items()})
+# Unit of every HardwareConfig field, as result columns and reports show it: read from the
+# one registry above (kb/mb in the names are KiB/MiB).
+FIELD_UNITS: Mapping[str, str] = MappingProxyType({name: HARDWARE_SETTINGS[name][0] for name in _FIELD_NAMES})
 
 
 @dataclass(frozen=True, eq=False)

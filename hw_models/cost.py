@@ -14,6 +14,7 @@ from .config import HardwareBatch, HardwareConfig
 from .energy import ENERGY_COMPONENTS, PJ_PER_J, Profile, access_energies, check_profile_matches, leakage_power_w, load_profile
 from .errors import HardwareError
 from .context import make_context
+from .fusion import fuse
 from .gemm import BOUNDS, gemm_groups, gemm_one, mapping_names
 from .grouping import batch_length
 from .vector import vector_one
@@ -62,7 +63,7 @@ class CostReport:
             if isinstance(op, Gemm):
                 res = gemm_one(op, ctx, detail=True)
                 d = res.detail
-                mapping = mapping_names(d)
+                mapping = {**mapping_names(d), "fused": list(op.fused)}
                 kind, macs = "gemm", float(res.macs[0]) * repeat
             else:
                 res = vector_one(op, ctx, detail=True)
@@ -77,7 +78,7 @@ class CostReport:
                     "macs": macs,
                     "latency_s": float(self.op_latency_s[j, i]),
                     "energy_j": float(self.op_energy_j[j, i]),
-                    "cycles": float(res.cycles[0]) * repeat,
+                    "cycles": float(self.op_cycles[j, i]),
                     "utilisation": float(d["utilisation"][0]),
                     "bound": BOUNDS[int(d["bound"][0])],
                     "mapping": mapping,
@@ -93,10 +94,11 @@ def _take_workload(wl: Workload, i: int) -> Workload:
     ops = []
     for op in wl.ops:
         if isinstance(op, Gemm):
-            ops.append(Gemm(op.name, pick(op.m), pick(op.k), pick(op.n), pick(op.batch), pick(op.repeat), op.group))
+            ops.append(Gemm(op.name, pick(op.m), pick(op.k), pick(op.n), pick(op.batch), pick(op.repeat), op.group,
+                            op.fused, pick(op.epilogue_cycles)))
         else:
             ops.append(VectorOp(op.name, op.kind, pick(op.elements), pick(op.row), pick(op.repeat), op.group))
-    return Workload(tuple(ops), wl.name)
+    return Workload(tuple(ops), wl.name, wl.edges)
 
 
 def _as_batch(hw: "HardwareBatch | HardwareConfig") -> HardwareBatch:
@@ -125,6 +127,7 @@ def evaluate_cost(
     hw = _as_batch(hw)
     prof = load_profile(profile)
     check_profile_matches(hw, prof)
+    workload = fuse(workload, prof.fusion)  # the profile's fusion pass over the operator graph
     use_leakage = bool(leakage)
     n = batch_length(len(hw), workload.n)
     ctx = make_context(hw, access_energies(hw, prof), prof, n)
@@ -164,7 +167,8 @@ def evaluate_cost(
                 acc[name] += value
             else:
                 acc[name] = np.array(value, dtype=np.float64)  # a copy we may add into
-        np.multiply(res.cycles, repeat, out=op_cycles[j])
+        cycles = res.cycles + op.epilogue_cycles if isinstance(op, Gemm) and op.fused else res.cycles
+        np.multiply(cycles, repeat, out=op_cycles[j])
         np.multiply(energy, repeat, out=op_energy_pj[j])
 
     comp = {name: np.zeros(n) for name in ENERGY_COMPONENTS}

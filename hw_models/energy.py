@@ -14,6 +14,7 @@ import numpy as np
 
 from .config import HardwareBatch
 from .errors import HardwareError
+from .fusion import NO_FUSION, FusionRules, parse_fusion
 from .grouping import per_distinct
 from .workload import VECTOR_KINDS
 
@@ -135,6 +136,7 @@ class Profile:
     tc_dram_words_per_charge: float  # likewise for DRAM accesses
     dram_read_write_ports: bool  # False: one DRAM bus for reads and writes; True: dram_bw each way
     sources: Mapping[str, str] = field(repr=False)  # "section.key" -> source text, for reports
+    fusion: FusionRules = NO_FUSION  # optional [fusion] section (hw_models.fusion)
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,6 +282,7 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         tc_dram_words_per_charge=max(float(acct.get("dram_access_bits", precision)) / precision, 1.0) if acct.get("tc_word_costs_full_access", False) else 1.0,
         dram_read_write_ports=bool(acct.get("dram_read_write_ports", False)),
         sources=sources,
+        fusion=parse_fusion(data.get("fusion"), sources),
     )
 
 

@@ -2,7 +2,8 @@
 
 Every shape field is an int64 array broadcastable to the number of designs `n` (a plain int
 is the batch-of-one case). Ops with `repeat` > 1 (identical layers) are costed once and
-multiplied.
+multiplied. A workload may carry its data dependencies (`edges`): the operator graph, which
+`catransformers.workloads.op_graph` turns into a networkx DiGraph (docs/workloads.md).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from .errors import HardwareError
 
-__all__ = ["Gemm", "VectorOp", "Op", "Workload", "VECTOR_KINDS"]
+__all__ = ["Gemm", "VectorOp", "Op", "Edge", "Workload", "VECTOR_KINDS"]
 
 # Vector-unit op kinds the cost model knows (REFERENCE.md section 1.3).
 VECTOR_KINDS: tuple[str, ...] = (
@@ -62,11 +63,17 @@ class Gemm:
     batch: np.ndarray = field(default_factory=lambda: np.ones(1, np.int64))
     repeat: np.ndarray = field(default_factory=lambda: np.ones(1, np.int64))
     group: str = ""  # e.g. "vision.block": for per-layer breakdowns
+    # Set by the fusion pass (hw_models.fusion): the vector ops folded into this GEMM's output
+    # stream and the cycles the profile charges for them (per GEMM, before `repeat`).
+    fused: tuple[str, ...] = ()
+    epilogue_cycles: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
 
     def __post_init__(self) -> None:
         for f in ("m", "k", "n", "batch"):
             object.__setattr__(self, f, _as_shape(self.name, f, getattr(self, f)))
         object.__setattr__(self, "repeat", _as_shape(self.name, "repeat", self.repeat, allow_zero=True))
+        object.__setattr__(self, "fused", tuple(self.fused))
+        object.__setattr__(self, "epilogue_cycles", _as_shape(self.name, "epilogue_cycles", self.epilogue_cycles, allow_zero=True))
 
     @property
     def macs(self) -> np.ndarray:
@@ -95,21 +102,46 @@ class VectorOp:
 Op = Union[Gemm, VectorOp]
 
 
+@dataclass(frozen=True)
+class Edge:
+    """Op `dst` reads tensor `tensor` that op `src` writes.
+
+    `carried`: the edge runs from one repetition of a repeated block to the next (layer l's
+    output feeds layer l+1); without those edges the graph is acyclic. `through`: a data-movement step between the two ops that
+    brings in other data too (e.g. "concat" of the class token), which blocks fusion.
+    """
+
+    src: str
+    dst: str
+    tensor: str = "out"
+    carried: bool = False
+    through: str = ""
+
+
 @dataclass(frozen=True, eq=False)
 class Workload:
-    """An ordered list of ops; every shape array broadcasts to `n` designs."""
+    """An ordered list of ops (a valid execution order); every shape array broadcasts to `n` designs."""
 
     ops: tuple[Op, ...]
     name: str = ""
+    edges: tuple[Edge, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ops", tuple(self.ops))
+        object.__setattr__(self, "edges", tuple(self.edges))
         if not self.ops:
             raise HardwareError(f"workload {self.name!r}: has no ops")
         names = [op.name for op in self.ops]
         dup = {x for x in names if names.count(x) > 1}
         if dup:
             raise HardwareError(f"workload {self.name!r}: op names must be unique, repeated: {sorted(dup)}")
+        known = set(names)
+        for e in self.edges:
+            if not isinstance(e, Edge):
+                raise HardwareError(f"workload {self.name!r}: edges must be Edge objects, got {type(e).__name__}")
+            for end in (e.src, e.dst):
+                if end not in known:
+                    raise HardwareError(f"workload {self.name!r}: edge {e.src!r} -> {e.dst!r} names unknown op {end!r}")
         self.n  # validates lengths
 
     @property
@@ -139,12 +171,22 @@ class Workload:
             total = total + g.macs
         return total
 
+    def successors(self) -> dict[str, list[Edge]]:
+        """Op name -> the non-carried edges leaving it (the operator graph as adjacency lists)."""
+        out: dict[str, list[Edge]] = {op.name: [] for op in self.ops}
+        for e in self.edges:
+            if not e.carried:
+                out[e.src].append(e)
+        return out
+
     @classmethod
-    def concat(cls, parts: Sequence["Workload"], name: str = "") -> "Workload":
-        return cls(tuple(op for w in parts for op in w.ops), name=name)
+    def concat(cls, parts: Sequence["Workload"], name: str = "", edges: Sequence[Edge] = ()) -> "Workload":
+        """The ops of `parts` in order, their edges, and `edges` between them."""
+        return cls(tuple(op for w in parts for op in w.ops), name=name,
+                   edges=tuple(e for w in parts for e in w.edges) + tuple(edges))
 
 
 def _arrays(op: Op) -> tuple[np.ndarray, ...]:
     if isinstance(op, Gemm):
-        return (op.m, op.k, op.n, op.batch, op.repeat)
+        return (op.m, op.k, op.n, op.batch, op.repeat, op.epilogue_cycles)
     return (op.elements, op.row, op.repeat)

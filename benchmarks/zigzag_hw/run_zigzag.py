@@ -150,7 +150,9 @@ def accelerator(hw: dict) -> dict:
     for op in ("W", "I", "O"):
         served = [d for d, dim in (("D1", shape["col_dim"]), ("D2", shape["row_dim"])) if dim not in RELEVANT[op]]
         bits = psum_bits if op == "O" else BITS_PER_WORD
-        words = 2 if op == stationary else 1
+        # stationary_words: words of the stationary operand per PE register (default 2: active +
+        # shadow); the template's 32-byte register per MAC holds 32 INT8 words.
+        words = int(hw.get("stationary_words", 2)) if op == stationary else 1
         memories[f"reg_{op}"] = _register(words * bits, MEM_OP[op], served, reg_pj * bits / BITS_PER_WORD, bits)
     memories["l2"] = sram(int(hw["l2_kib"]) * 1024 * 8, l2_ports, "l2_pj_per_bit")
     if int(hw["glb_kib"]):
@@ -213,7 +215,7 @@ def workload(gemm: dict, psum_bits: int) -> list[dict]:
 def write_inputs(job: dict, yaml_dir: Path) -> tuple[Path, Path, Path]:
     yaml_dir.mkdir(parents=True, exist_ok=True)
     hw = job["hw"]
-    tag = f"{hw['name']}_{hw['dataflow']}_{hw['orientation']}"
+    tag = f"{hw['name']}_{hw['dataflow']}_{hw['orientation']}" + (f"_reg{int(hw['stationary_words'])}" if "stationary_words" in hw else "")
     acc = yaml_dir / f"accelerator_{tag}_psum{int(hw['psum_bits'])}.yaml"
     mp = yaml_dir / f"mapping_{tag}.yaml"
     wl = yaml_dir / f"workload_{job['gemm']['name']}_psum{int(hw['psum_bits'])}.yaml"

@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "TracedGemm": "trace",
     "TraceComparison": "trace",
     "trace_gemms": "trace",
+    "traced_dataflow_graph": "trace",
     "lowered_gemms": "trace",
     "compare_with_lowering": "trace",
     # tiny models for tests

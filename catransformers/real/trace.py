@@ -1,8 +1,9 @@
-"""Record every matmul of a real OpenCLIP forward pass and compare it with `catransformers.workloads.lower`."""
+"""Record every matmul of a real OpenCLIP forward pass, and its GEMM dataflow, and compare both with `lower`."""
 
 from __future__ import annotations
 
 import math
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -10,11 +11,13 @@ from typing import Any
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
-from ..workloads import ModelConfig, lower
+from ..workloads import ModelConfig, gemm_dataflow_graph, gemm_edge_counts, lower
 from .modules import math_attention
 
-__all__ = ["TracedGemm", "GemmRecorder", "TraceComparison", "trace_gemms", "lowered_gemms", "compare_with_lowering"]
+__all__ = ["TracedGemm", "GemmRecorder", "TraceComparison", "trace_gemms", "traced_dataflow_graph", "lowered_gemms",
+           "compare_with_lowering"]
 
 Shape = tuple[int, int, int, int]  # (M, K, N, batch)
 
@@ -53,14 +56,44 @@ class GemmRecorder(TorchDispatchMode):
     def __init__(self) -> None:
         super().__init__()
         self.gemms: list[TracedGemm] = []
+        # Dataflow between GEMMs: (i, j) when GEMM j read data GEMM i wrote through non-GEMM ops
+        # only. Every tensor carries the set of GEMMs whose output reached it that way.
+        self.edges: set[tuple[int, int]] = set()
+        self._src: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
+
+    def _sources(self, tree: Any) -> frozenset[int]:
+        out: set[int] = set()
+        for t in tree_flatten(tree)[0]:
+            if isinstance(t, torch.Tensor):
+                hit = self._src.get(id(t))
+                if hit is not None and hit[0]() is t:
+                    out |= hit[1]
+        return frozenset(out)
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
+        srcs = self._sources((args, kwargs))
         out = func(*args, **kwargs)
         g = self._gemm(func, args, out)
         if g is not None:
+            j = len(self.gemms)
             self.gemms.append(g)
+            self.edges.update((i, j) for i in srcs)
+            srcs = frozenset({j})
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor):
+                self._src[id(t)] = (weakref.ref(t), srcs)
         return out
+
+    def dataflow_graph(self):
+        """The recorded GEMMs (node attribute `shape`) and their dataflow edges, as a networkx DiGraph."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for i, gemm in enumerate(self.gemms):
+            g.add_node(i, shape=gemm.shape)
+        g.add_edges_from(self.edges)
+        return g
 
     def _gemm(self, func: Any, args: tuple, out: Any) -> TracedGemm | None:
         aten = torch.ops.aten
@@ -110,6 +143,15 @@ def trace_gemms(model: nn.Module, *, batch_size: int = 1, towers: tuple[str, ...
     Attention runs through `math_attention()` (MHA fast path off, SDPA math backend) so Q.K^T and A.V
     appear as aten.bmm; otherwise the fused kernels hide them.
     """
+    return _record(model, batch_size, towers).gemms
+
+
+def traced_dataflow_graph(model: nn.Module, *, batch_size: int = 1, towers: tuple[str, ...] = ("vision", "text")):
+    """The GEMM dataflow graph of one forward pass (see `GemmRecorder.dataflow_graph`)."""
+    return _record(model, batch_size, towers).dataflow_graph()
+
+
+def _record(model: nn.Module, batch_size: int, towers: tuple[str, ...]) -> GemmRecorder:
     visual = model.visual
     size = visual.image_size if isinstance(visual.image_size, tuple) else (visual.image_size,) * 2
     ctx = int(getattr(model, "context_length", None) or model.text.context_length)
@@ -125,7 +167,7 @@ def trace_gemms(model: nn.Module, *, batch_size: int = 1, towers: tuple[str, ...
             model.encode_image(image)
         if "text" in towers:
             model.encode_text(text)
-    return rec.gemms
+    return rec
 
 
 def lowered_gemms(config: ModelConfig) -> Counter:
@@ -143,6 +185,27 @@ class TraceComparison:
     analytical: Counter
     traced_macs: int
     analytical_macs: int
+    traced_graph: Any = None  # networkx DiGraph of the traced GEMMs (node attribute `shape`)
+    analytical_graph: Any = None  # catransformers.workloads.gemm_dataflow_graph(lower(config))
+
+    @property
+    def graphs_equal(self) -> bool:
+        """The two GEMM dataflow graphs are isomorphic with equal (M, K, N, batch) on matched nodes."""
+        import networkx as nx
+
+        a, b = self.traced_graph, self.analytical_graph
+        if a is None or b is None or self.edges_only_traced or self.edges_only_analytical:
+            return False
+        match = lambda x, y: x["shape"] == y["shape"]  # noqa: E731
+        return nx.is_isomorphic(a, nx.DiGraph(b), node_match=match)
+
+    @property
+    def edges_only_traced(self) -> Counter:
+        return gemm_edge_counts(self.traced_graph) - gemm_edge_counts(self.analytical_graph)
+
+    @property
+    def edges_only_analytical(self) -> Counter:
+        return gemm_edge_counts(self.analytical_graph) - gemm_edge_counts(self.traced_graph)
 
     @property
     def shapes_equal(self) -> bool:
@@ -162,14 +225,20 @@ class TraceComparison:
 
     def summary(self) -> str:
         eq = "equal" if self.shapes_equal else f"differ (traced only {dict(self.only_traced)}, analytical only {dict(self.only_analytical)})"
-        return (f"traced {self.traced_macs / 1e9:.4f} GMAC in {sum(self.traced.values())} GEMMs, analytical "
+        text = (f"traced {self.traced_macs / 1e9:.4f} GMAC in {sum(self.traced.values())} GEMMs, analytical "
                 f"{self.analytical_macs / 1e9:.4f} GMAC in {sum(self.analytical.values())}; shape multisets {eq}")
+        if self.traced_graph is not None:
+            n_t, n_a = self.traced_graph.number_of_edges(), self.analytical_graph.number_of_edges()
+            text += f"; dataflow graphs ({n_t} / {n_a} edges) " + ("isomorphic" if self.graphs_equal else
+                    f"differ (traced only {dict(self.edges_only_traced)}, analytical only {dict(self.edges_only_analytical)})")
+        return text
 
 
 def compare_with_lowering(model: nn.Module, config: ModelConfig) -> TraceComparison:
-    """Trace `model` (batch 1, as `lower` assumes) and compare its GEMMs with `lower(config)`."""
-    traced = Counter(g.shape for g in trace_gemms(model))
+    """Trace `model` (batch 1, as `lower` assumes) and compare its GEMMs and their dataflow graph with `lower(config)`."""
+    rec = _record(model, 1, ("vision", "text"))
+    traced = Counter(g.shape for g in rec.gemms)
     analytical = lowered_gemms(config)
     tm = sum(m * k * n * b * c for (m, k, n, b), c in traced.items())
     am = sum(m * k * n * b * c for (m, k, n, b), c in analytical.items())
-    return TraceComparison(traced, analytical, tm, am)
+    return TraceComparison(traced, analytical, tm, am, rec.dataflow_graph(), gemm_dataflow_graph(lower(config)))

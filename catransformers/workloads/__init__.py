@@ -1,5 +1,6 @@
 """Model shapes and their lowering to ops: CLIP towers and other transformers."""
 
+from .graph import gemm_dataflow_graph, gemm_edge_counts, lower_graph, op_graph
 from .lower import count_macs, count_params, lower, lower_tower
 from .model import PRUNABLE, ModelBatch, ModelConfig, TowerArrays, TowerConfig, model_shape
 from .pruning import PRUNE_SUFFIXES, PruneVariable, PruningSpace, prune, prune_batch, pruning_space
@@ -26,6 +27,10 @@ __all__ = [
     "resolve_model",
     "lower",
     "lower_tower",
+    "lower_graph",
+    "op_graph",
+    "gemm_dataflow_graph",
+    "gemm_edge_counts",
     "count_macs",
     "count_params",
     "load_topology",

@@ -1,14 +1,15 @@
 """Lowering of (batches of) transformer models to GEMMs and vector ops, and parameter counts.
 
 One call lowers a whole `ModelBatch`: every op's shape is an array over the designs, and a
-transformer block is one set of ops with `repeat = layers` (costed once, multiplied).
+transformer block is one set of ops with `repeat = layers` (costed once, multiplied). The
+workload carries its data dependencies (`Workload.edges`), the operator graph.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from hw_models import Gemm, VectorOp, Workload
+from hw_models import Edge, Gemm, VectorOp, Workload
 
 from .model import ModelBatch, ModelConfig, TowerArrays, TowerConfig
 
@@ -23,7 +24,7 @@ def lower(model: ModelConfig | ModelBatch) -> Workload:
     """All towers of the model(s), in order (vision before text for CLIP), as one Workload."""
     batch = _as_batch(model)
     parts = [lower_tower(t, batch.arrays[t.kind]) for t in batch.base.towers]
-    return Workload.concat(parts, name=batch.base.name)
+    return Workload.concat(parts, name=batch.base.name)  # towers are independent: no edges between them
 
 
 def lower_tower(t: TowerConfig, a: TowerArrays) -> Workload:
@@ -90,7 +91,79 @@ def lower_tower(t: TowerConfig, a: TowerArrays) -> Workload:
         ops.append(Gemm(f"{k}.head", m=t.head_tokens * one, k=E, n=t.head * one, group=f"{k}.head"))
         if k == "encoder":  # BERT pooler: dense + tanh on the [CLS] token
             ops.append(VectorOp(f"{k}.pooler_tanh", "tanh", elements=t.head * one, row=t.head * one, group=f"{k}.head"))
-    return Workload(tuple(ops), name=k)
+    return Workload(tuple(ops), name=k, edges=tuple(_tower_edges(t, [op.name for op in ops])))
+
+
+def _tower_edges(t: TowerConfig, names: list[str]) -> list[Edge]:
+    """Data dependencies of one lowered tower (op names as `lower_tower` writes them)."""
+    k = t.kind
+    have = set(names)
+    edges: list[Edge] = []
+
+    def e(src: str, dst: str, tensor: str = "out", **kw) -> None:
+        edges.append(Edge(f"{k}.{src}", f"{k}.{dst}", tensor, **kw))
+
+    # --- embedding: the op whose output enters the first block (None: a gather of token embeddings)
+    x = None
+    if k == "vision":
+        e("patch_embed", "pos_add", "patches", through="concat")  # the class token joins the patches
+        x = "pos_add"
+        if f"{k}.ln_pre" in have:
+            e("pos_add", "ln_pre")
+            x = "ln_pre"
+    else:
+        if f"{k}.pos_add" in have:
+            x = "pos_add"
+        if f"{k}.type_add" in have:
+            if x:
+                e(x, "type_add")
+            e("type_add", "ln_embed")
+            x = "ln_embed"
+    # --- block: input -> ln_1 and residual_1; output residual_2 -> the next repetition
+    if x:
+        e(x, "ln_1")
+        e(x, "residual_1")
+    e("residual_2", "ln_1", carried=True)
+    e("residual_2", "residual_1", carried=True)
+    e("ln_1", "qkv")
+    if f"{k}.rope_mul" in have:
+        e("qkv", "rope_mul", "qk", through="rotate_half")  # x*cos + rotate_half(x)*sin reads q and k twice
+        e("rope_mul", "rope_add")
+        e("rope_add", "attn_scale", "q")
+        e("rope_add", "attn_qk", "k")
+    else:
+        e("qkv", "attn_scale", "q")
+        e("qkv", "attn_qk", "k")
+    e("attn_scale", "attn_qk")
+    e("attn_qk", "softmax")
+    e("softmax", "attn_av")
+    e("qkv", "attn_av", "v")
+    e("attn_av", "out_proj")
+    e("out_proj", "residual_1")
+    e("residual_1", "ln_2")
+    e("residual_1", "residual_2")
+    if f"{k}.mlp_gate" in have:
+        e("ln_2", "mlp_gate")
+        e("ln_2", "mlp_up")
+        e("mlp_gate", "mlp_act")
+        e("mlp_act", "mlp_gate_mul")
+        e("mlp_up", "mlp_gate_mul")
+        e("mlp_gate_mul", "mlp_fc2")
+    else:
+        e("ln_2", "mlp_fc1")
+        e("mlp_fc1", "mlp_act")
+        e("mlp_act", "mlp_fc2")
+    e("mlp_fc2", "residual_2")
+    # --- head: the last block's output
+    last = "residual_2"
+    if f"{k}.ln_final" in have:
+        e(last, "ln_final")
+        last = "ln_final"
+    if f"{k}.head" in have:
+        e(last, "head", through="" if t.head_tokens == t.tokens else "pool")
+        if f"{k}.pooler_tanh" in have:
+            e("head", "pooler_tanh")
+    return edges
 
 
 def count_macs(model: ModelConfig | ModelBatch) -> dict[str, np.ndarray]:

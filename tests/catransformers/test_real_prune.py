@@ -65,7 +65,7 @@ def test_config_defaults_match_installed_open_clip():
     assert {k: getattr(t, k) for k in OPENCLIP_TEXT_DEFAULTS} == dict(OPENCLIP_TEXT_DEFAULTS)
 
 
-@pytest.mark.parametrize("oc_name, ours", [("ViT-B-16", "vit-b-16"), ("ViT-B-32", "vit-b-32"), ("ViT-L-14", "vit-l-14")])
+@pytest.mark.parametrize("oc_name, ours", [("ViT-B-16", "vit-b-16"), ("ViT-B-32", "vit-b-32"), ("ViT-L-14", "vit-l-14"), ("ViT-H-14", "vit-h-14")])
 def test_openclip_configs_map_to_the_shipped_models(oc_name, ours):
     m = model_config_from_openclip(oc_name, open_clip.get_model_config(oc_name))
     assert m.towers == get_model(ours).towers

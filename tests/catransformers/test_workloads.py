@@ -31,6 +31,13 @@ def test_vit_b_16_macs_match_measured_forward_pass():
     assert macs["text"][0] / 1e9 == pytest.approx(2.98, rel=0.005)
 
 
+def test_vit_h_14_macs_match_openclip_profile():
+    # OpenCLIP docs/model_profile.csv, ViT-H-14: image 334.59 GFLOPs, text 47.09 GFLOPs (2 FLOPs per MAC).
+    macs = count_macs(get_model("vit-h-14"))
+    assert macs["vision"][0] / 1e9 == pytest.approx(334.59 / 2, rel=0.001)
+    assert macs["text"][0] / 1e9 == pytest.approx(47.09 / 2, rel=0.001)
+
+
 def test_vit_b_16_vision_layer_gemms_are_the_measured_shapes():
     w = lower(get_model("vit-b-16"))
     g = {op.name: op for op in w.gemms}
@@ -51,6 +58,7 @@ def test_vit_b_16_vision_layer_gemms_are_the_measured_shapes():
         ("vit-b-16", 86.19, 63.43, 149.62),  # REFERENCE.md section 3 / OpenCLIP model_profile.csv
         ("vit-b-32", 87.85, 63.43, 151.28),
         ("vit-l-14", 303.97, 123.65, 427.62),
+        ("vit-h-14", 632.08, 354.03, 986.11),
     ],
 )
 def test_clip_parameters_match_openclip_profile(name, image, text, total):

@@ -1,0 +1,441 @@
+"""Validation report of the accelerator model: regenerates docs/validation.md.
+
+    .venv/bin/python benchmarks/bench_validation.py [--out docs/validation.md] [--run-oracles]
+
+1. The paper's Table 2 (hardware-only search on 7 fixed CLIP models, every point of the
+   3,240-point grid, TOPS <= 20.48, no latency limit): paper vs the `catransformers-code`
+   profile vs the default `reference` profile, in both carbon scenarios (the code's 625 MHz,
+   British Columbia 68 g/kWh, 30 M inferences; the paper's 500 MHz, California 224 g/kWh,
+   23.65 M inferences). One vectorised sweep per model, profile and scenario.
+2. Two oracles on 8 GEMMs x 4 designs (benchmarks/validation/oracle_cases.py), each configured
+   to the same semantics as one of our settings and choosing its own mapping: ZigZag 3.9.1
+   (32-byte weight register, edge-latched input and partial sum) against our edge-latched
+   setting, AccelForge 1.0.467 (weights-only register, one shared L2 link) against our strict
+   setting. Their outputs are read from benchmarks/validation/oracle_results.csv; --run-oracles
+   re-runs them first (minutes to an hour on 2 cores; benchmarks/validation/run_oracles.py).
+3. SCALE-Sim's compute-bound formula (exact) and the default profile's pJ per MAC of whole models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks" / "validation"))
+
+import hw_models as H  # noqa: E402
+from catransformers.carbon import load_scenario  # noqa: E402
+from catransformers.sweep import sweep  # noqa: E402
+from catransformers.workloads import count_macs, get_model, lower  # noqa: E402
+from oracle_cases import DESIGNS, GEMMS, REGISTER_BYTES  # noqa: E402
+
+ORACLE_CSV = ROOT / "benchmarks" / "validation" / "oracle_results.csv"
+
+# Paper Table 2 (arXiv 2505.01386v4, Table 2): model -> (min-carbon, min-latency), each
+# (carbon kg, latency ms, clusters, pe_width, pe_depth, L2 KB, GLB MB).
+PAPER_TABLE2: dict[str, tuple[tuple, tuple]] = {
+    "vit-b-16": ((0.54, 18.5, 1, 256, 8, 64, 2), (0.69, 5.4, 2, 256, 16, 256, 4)),
+    "vit-l-14": ((1.43, 68.7, 2, 128, 16, 128, 2), (1.76, 66.4, 4, 64, 64, 256, 4)),
+    "vit-h-14": ((1.92, 71.0, 1, 128, 32, 128, 4), (2.60, 70.2, 4, 256, 4, 512, 4)),
+    "tinyclip-8m-16": ((0.34, 3.0, 2, 256, 4, 64, 2), (0.56, 1.3, 1, 256, 64, 256, 8)),
+    "tinyclip-39m-16": ((0.44, 9.4, 1, 256, 8, 64, 2), (0.59, 2.2, 4, 256, 16, 128, 4)),
+    "tinyclip-40m-32": ((0.37, 8.6, 1, 32, 32, 64, 2), (0.46, 1.1, 4, 128, 32, 64, 2)),
+    "tinyclip-61m-32": ((0.39, 9.7, 1, 128, 8, 64, 2), (0.49, 1.4, 4, 128, 32, 64, 2)),
+}
+HW_KEYS = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb")  # the table gives no l2_bw
+# (label, carbon scenario, frequency MHz)
+SCENARIOS = (("code", "reference", 625.0, "British Columbia 68 g/kWh, 30 M inferences"),
+             ("paper", "paper", 500.0, "California 224 g/kWh, 3 years x 6 h/day x 1 inference/s = 23.65 M inferences"),
+             ("code clock, paper grid", "paper", 625.0, "the code's 625 MHz with the paper's California 224 g/kWh and 23.65 M inferences"))
+# The all-hw mode has no latency constraint, but its Ax objective threshold for latency is 0.1 s
+# (CAT-code optimization/optimizer_all_hw.py): qNEHVI credits no hypervolume beyond it, so its
+# front ends there. We take min-carbon and min-latency among designs with latency <= 0.1 s and
+# TOPS <= 20.48 (area: the default cap, which every TOPS-feasible grid point meets).
+LIMITS = {"latency_s": 0.1, "tops": 20.48}
+
+# Goals of the validation (issue: accelerator model validated against oracles and the paper).
+TABLE2_TOL = 0.15
+ORACLE_GOALS = {"median": 0.10, "p90": 0.25, "max_ratio": 2.0, "energy_median": 0.15}
+
+
+def _fmt_table(headers: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _has_fields(*names: str) -> bool:
+    have = {f.name for f in fields(H.HardwareConfig)}
+    return all(n in have for n in names)
+
+
+# ----------------------------------------------------------------------------- Table 2
+def _grid_steps(axes: dict[str, list]) -> dict[str, dict[int, int]]:
+    return {k: {int(v): i for i, v in enumerate(sorted(axes[k]))} for k in HW_KEYS}
+
+
+def _hw_distance(row, paper: tuple, steps) -> int:
+    """Grid steps between our chosen design and the paper's, summed over the axes the table gives."""
+    ours = [int(row[k]) for k in HW_KEYS]
+    return sum(abs(steps[k][o] - steps[k][p]) if p in steps[k] else 99 for k, o, p in zip(HW_KEYS, ours, paper[2:]))
+
+
+def table2(profiles: list[str]) -> tuple[str, dict]:
+    axes = H.load_grid_axes("reference")
+    steps = _grid_steps(axes)
+    results: dict = {}
+    lines = []
+    summary: list[list[str]] = []
+    verdict: dict = {}
+    t0 = time.perf_counter()
+    for label, scen_name, mhz, _ in SCENARIOS:
+        scen = load_scenario(scen_name)
+        hw = H.grid(axes, H.HardwareConfig(frequency_mhz=mhz))
+        for prof in profiles:
+            for model, paper in PAPER_TABLE2.items():
+                r = sweep(get_model(model), scen, grid=hw, limits=LIMITS, accuracy=None, profile=prof)
+                for which, key, p in (("min-carbon", "total_kg", paper[0]), ("min-latency", "latency_s", paper[1])):
+                    row = r.best(key)
+                    results[(label, prof, model, which)] = (row, p, _hw_distance(row, p, steps))
+                    # the paper's own design (l2_bw unknown: the one of 32/64/128 that is best for `key`)
+                    t = r.table
+                    same = t[np.logical_and.reduce([t[k] == v for k, v in zip(HW_KEYS, p[2:])])]
+                    results[(label, prof, model, which, "at_paper")] = same.loc[same[key].idxmin()]
+    elapsed = time.perf_counter() - t0
+    n_sweeps = len(SCENARIOS) * len(profiles) * len(PAPER_TABLE2)
+    for label, scen_name, mhz, desc in SCENARIOS:
+        lines.append(f"\n### Scenario `{scen_name}` at {mhz:g} MHz ({label}: {desc})\n")
+        for prof in profiles:
+            rows = []
+            within, near = 0, 0
+            for model, paper in PAPER_TABLE2.items():
+                for which in ("min-carbon", "min-latency"):
+                    row, p, dist = results[(label, prof, model, which)]
+                    c_ratio = row["total_kg"] / p[0]
+                    l_ratio = row["latency_s"] * 1e3 / p[1]
+                    within += abs(c_ratio - 1) <= TABLE2_TOL and abs(l_ratio - 1) <= TABLE2_TOL
+                    near += dist <= 1
+                    ours_hw = f"{int(row['clusters'])} x {int(row['pe_width'])}x{int(row['pe_depth'])}, {int(row['l2_sram_kb'])} KB, {int(row['glb_mb'])} MB, bw {int(row['l2_bw'])}"
+                    rows.append([model, which, f"{p[2]} x {p[3]}x{p[4]}, {p[5]} KB, {p[6]} MB", ours_hw, str(dist),
+                                 f"{p[0]:.2f}", f"{row['total_kg']:.3f}", f"{c_ratio:.2f}",
+                                 f"{p[1]:.1f}", f"{row['latency_s'] * 1e3:.1f}", f"{l_ratio:.2f}",
+                                 f"{row['operational_kg'] / row['total_kg']:.2f}"])
+            lines.append(f"Profile `{prof}`: {within} of {2 * len(PAPER_TABLE2)} rows with carbon and latency within "
+                         f"{TABLE2_TOL:.0%} of the paper; {near} with the paper's hardware or a grid neighbour (distance <= 1).\n")
+            lines.append(_fmt_table(["model", "design", "paper hardware", "our hardware", "grid steps", "paper kg", "ours kg",
+                                     "kg ratio", "paper ms", "ours ms", "ms ratio", "operational share"], rows))
+            lines.append("")
+            # The same profile on the paper's own designs: the cost model without the search.
+            rows, within = [], 0
+            for model, paper in PAPER_TABLE2.items():
+                for which, p in (("min-carbon", paper[0]), ("min-latency", paper[1])):
+                    row = results[(label, prof, model, which, "at_paper")]
+                    c_ratio, l_ratio = row["total_kg"] / p[0], row["latency_s"] * 1e3 / p[1]
+                    within += abs(c_ratio - 1) <= TABLE2_TOL and abs(l_ratio - 1) <= TABLE2_TOL
+                    # the energy per inference the paper's carbon implies, given our embodied carbon
+                    kg_per_j = row["operational_kg"] / row["energy_j"]
+                    implied_mj = (p[0] - row["embodied_kg"]) / kg_per_j * 1e3
+                    rows.append([model, which, f"{p[2]} x {p[3]}x{p[4]}, {p[5]} KB, {p[6]} MB, bw {int(row['l2_bw'])}",
+                                 f"{p[0]:.2f}", f"{row['total_kg']:.3f}", f"{c_ratio:.2f}", f"{row['embodied_kg']:.3f}",
+                                 f"{row['energy_j'] * 1e3:.1f}", f"{implied_mj:.1f}", f"{row['energy_j'] * 1e3 / implied_mj:.2f}",
+                                 f"{p[1]:.1f}", f"{row['latency_s'] * 1e3:.1f}", f"{l_ratio:.2f}"])
+            med = lambda col: statistics.median(float(r[col]) for r in rows)  # noqa: E731
+            summary.append([f"{scen_name} @ {mhz:g} MHz", prof, f"{within} / {len(rows)}", f"{med(5):.2f}", f"{med(9):.2f}", f"{med(12):.2f}"])
+            small = [r for r in rows if r[0] == "vit-b-16" or r[0].startswith("tinyclip")]
+            verdict[(scen_name, mhz, prof)] = (statistics.median(float(r[5]) for r in rows), statistics.median(float(r[9]) for r in rows),
+                                               statistics.median(float(r[12]) for r in small), within,
+                                               statistics.median(float(r[12]) for r in small if r[1] == "min-carbon"),
+                                               statistics.median(float(r[12]) for r in small if r[1] == "min-latency"))
+            lines.append(f"The same profile on the paper's own designs (no search; l2_bw, which the table omits, is the best "
+                         f"of 32/64/128 for that row's objective): {within} of {2 * len(PAPER_TABLE2)} rows within {TABLE2_TOL:.0%} in both.\n")
+            lines.append(_fmt_table(["model", "design", "paper hardware (our l2_bw)", "paper kg", "ours kg", "kg ratio",
+                                     "our embodied kg", "our mJ", "mJ the paper's kg implies", "mJ ratio", "paper ms",
+                                     "ours ms", "ms ratio"], rows))
+            lines.append("")
+    lines.append(f"{n_sweeps} sweeps of the 3,240-point grid in {elapsed:.1f} s ({elapsed / n_sweeps:.2f} s each, one vectorised "
+                 "evaluate per model, profile and scenario).")
+    head = ("Summary on the paper's own 14 designs (medians of ours / paper; the mJ ratio compares our energy per "
+            "inference with the energy the paper's carbon implies after our embodied carbon):\n\n"
+            + _fmt_table(["scenario", "profile", "rows within 15 %", "kg ratio", "mJ ratio", "ms ratio"], summary) + "\n")
+    for prof in profiles:
+        mine = {k: v for k, v in verdict.items() if k[2] == prof}
+        best_ms = min(mine, key=lambda k: abs(np.log(mine[k][2])))
+        best_kg = min(mine, key=lambda k: abs(np.log(mine[k][0])))
+        per_clock = "; ".join(f"{k[1]:g} MHz: {v[4]:.2f} on the min-carbon designs, {v[5]:.2f} on the min-latency ones"
+                              for k, v in mine.items() if k[0] == best_kg[0])
+        head += (f"\nProfile `{prof}`: the latency on the paper's designs comes closest at {best_ms[1]:g} MHz (median ms ratio "
+                 f"{mine[best_ms][2]:.2f} over ViT-B-16 and the TinyCLIPs; {per_clock}), the carbon with scenario "
+                 f"`{best_kg[0]}` (median kg ratio {mine[best_kg][0]:.2f}, energy {mine[best_kg][1]:.2f}x what the paper's carbon implies).")
+    return head + "\n" + "\n".join(lines), results
+
+
+# ----------------------------------------------------------------------------- oracles
+def _oracle_rows() -> dict[str, dict[tuple[str, str], dict]]:
+    """Best orientation per (GEMM, design) for each oracle (the oracle's own choice: fewest cycles)."""
+    best: dict[str, dict[tuple[str, str], dict]] = {}
+    if not ORACLE_CSV.exists():
+        return best
+    with ORACLE_CSV.open() as f:
+        for r in csv.DictReader(f):
+            for k in ("latency_cycles", "energy_pj", "mac_energy_pj", "utilisation"):
+                r[k] = float(r[k])
+            key = (r["gemm"], r["design"])
+            cur = best.setdefault(r["oracle"], {}).get(key)
+            if cur is None or r["latency_cycles"] < cur["latency_cycles"]:
+                best[r["oracle"]][key] = r
+    return best
+
+
+# Our setting that each oracle is configured like (HardwareConfig fields).
+OUR_SETTINGS = {
+    "zigzag": dict(pe_register_bytes=REGISTER_BYTES, pe_register_operands="weights", edge_latch=True, l2_link="per_operand"),
+    "accelforge": dict(pe_register_bytes=REGISTER_BYTES, pe_register_operands="weights", edge_latch=False, l2_link="shared"),
+    "accelforge_acc": dict(pe_register_bytes=REGISTER_BYTES, pe_register_operands="weights", edge_latch=False, l2_link="shared"),
+}
+ORACLE_LABEL = {"zigzag": "ZigZag 3.9.1 vs our edge-latched setting", "accelforge": "AccelForge 1.0.467 vs our strict setting",
+                "accelforge_acc": "AccelForge 1.0.467 + a 1-word partial-sum register per MAC vs our strict setting (diagnostic)"}
+
+
+def _ours(oracle: str) -> tuple[dict[tuple[str, str], dict], str]:
+    settings = OUR_SETTINGS[oracle]
+    if not _has_fields(*settings):
+        settings, note = {}, "this build of hw_models has no register/port settings; ours is its only model"
+    else:
+        note = ", ".join(f"{k}={v}" for k, v in settings.items())
+    base = H.HardwareConfig(clusters=1)
+    cfgs = [H.HardwareConfig.from_mapping(dict(p, clusters=1, **settings), base=base) for _, p in DESIGNS]
+    batch = H.HardwareBatch.from_configs(cfgs)
+    out = {}
+    for gname, m, k, n in GEMMS:
+        rep = H.evaluate_cost(H.Workload((H.Gemm(gname, m=m, k=k, n=n),), gname), batch, profile="reference")
+        for i, (dname, _) in enumerate(DESIGNS):
+            row = rep.op_table(i)[0]
+            out[(gname, dname)] = {"cycles": float(rep.op_cycles[0, i]), "energy_pj": float(rep.energy_j[i]) * 1e12,
+                                   "mac_pj": float(rep.energy_by_component["mac"][i]) * 1e12,
+                                   "utilisation": row["utilisation"], "bound": row["bound"]}
+    return out, note
+
+
+def oracles() -> str:
+    best = _oracle_rows()
+    lines = []
+    if not best:
+        return "No cached oracle results (benchmarks/validation/oracle_results.csv); run with --run-oracles."
+    summary_rows = []
+    for oracle in ("zigzag", "accelforge", "accelforge_acc"):
+        got = best.get(oracle, {})
+        if oracle == "accelforge_acc" and not got:
+            continue
+        if not got:
+            lines.append(f"\n### {ORACLE_LABEL[oracle]}\n\nNo cached results yet.")
+            continue
+        ours, note = _ours(oracle)
+        rows, lat_err, en_err = [], [], []
+        for gname, m, k, n in GEMMS:
+            for dname, p in DESIGNS:
+                z = got.get((gname, dname))
+                if z is None:
+                    continue
+                o = ours[(gname, dname)]
+                lr = o["cycles"] / z["latency_cycles"]
+                # MAC energies are the same constant on both sides (our profile's), so the energy
+                # ratio compares memory traffic; shown with and without the MAC term.
+                er = o["energy_pj"] / z["energy_pj"]
+                lat_err.append(abs(lr - 1))
+                en_err.append(abs(er - 1))
+                rows.append([f"{gname} {m}x{k}x{n}", f"{dname} (bw {p['l2_bw']})", f"{z['latency_cycles']:,.0f}",
+                             f"{o['cycles']:,.0f}", f"{lr:.2f}", f"{z['utilisation']:.2f}", f"{o['utilisation']:.2f} {o['bound']}",
+                             f"{z['energy_pj'] / 1e6:.2f}", f"{o['energy_pj'] / 1e6:.2f}", f"{er:.2f}",
+                             f"{z['mac_energy_pj'] / o['mac_pj']:.2f}"])
+        le = np.asarray(lat_err)
+        ee = np.asarray(en_err)
+        ratios = [float(r[4]) for r in rows]
+        worst = max(max(ratios), 1 / min(ratios))
+        med, p90 = float(np.median(le)), float(np.percentile(le, 90))
+        ok = (med <= ORACLE_GOALS["median"], p90 <= ORACLE_GOALS["p90"], worst <= ORACLE_GOALS["max_ratio"],
+              float(np.median(ee)) <= ORACLE_GOALS["energy_median"])
+        summary_rows.append([ORACLE_LABEL[oracle], str(len(rows)), f"{med:.1%}", f"{p90:.1%}", f"{worst:.2f}x",
+                             f"{float(np.median(ee)):.1%}", " ".join("yes" if x else "NO" for x in ok)])
+        lines.append(f"\n### {ORACLE_LABEL[oracle]}\n\nOurs: `{note}`. Ratios are ours / oracle; the oracle's row is its "
+                     "best orientation (fewest cycles).\n")
+        lines.append(_fmt_table(["GEMM", "design", "oracle cycles", "our cycles", "latency ratio", "oracle util",
+                                 "our util, bound", "oracle uJ", "our uJ", "energy ratio", "MAC energy oracle/ours"], rows))
+    head = _fmt_table(["pair", "pairs", "median abs latency error", "90th pct", "worst ratio", "median abs energy error",
+                       "goals met (10 %, 25 %, 2x, 15 %)"], summary_rows)
+    return head + "\n" + "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- SCALE-Sim, pJ/MAC
+def scalesim_check() -> str:
+    rows, exact = [], 0
+    cases = [(R, C, M, K, N) for R, C in ((8, 256), (16, 128), (32, 32), (64, 64)) for M, K, N in
+             ((197, 768, 2304), (77, 512, 2048), (197, 64, 197), (1, 1024, 1024))]
+    for R, C, M, K, N in cases:
+        Kp, Np = -(-K // R) * R, -(-N // C) * C  # padded to whole folds, where the balanced-fold form equals SCALE-Sim
+        formula = -(-Kp // R) * -(-Np // C) * (2 * R + C + M - 2)
+        ours = float(np.asarray(H.scalesim_ws_cycles(M, Kp, Np, R, C)).ravel()[0])
+        ours_bal = float(np.asarray(H.gemm_cycles(M, Kp, Np, R, C, dataflow="ws", balanced=True)).ravel()[0])
+        exact += ours == formula == ours_bal
+        rows.append([f"{R}x{C}", f"{M}x{Kp}x{Np}", f"{formula:,}", f"{ours:,.0f}", f"{ours_bal:,.0f}", "yes" if ours == formula == ours_bal else "NO"])
+    head = (f"{exact} of {len(cases)} cases exact. SCALE-Sim's weight-stationary compute cycles for an R x C array and "
+            "(M x K).(K x N): ceil(K/R) * ceil(N/C) * (2R + C + M - 2) (fill, stream and drain per fold).\n\n")
+    return head + _fmt_table(["array R x C", "GEMM M x K x N", "SCALE-Sim formula", "hw_models.scalesim_ws_cycles",
+                              "hw_models.gemm_cycles (ws)", "equal"], rows)
+
+
+# Published INT8 accelerators at or near 22 nm: (chip, node, pJ per MAC = 2 / (TOPS/W) with 2 ops per
+# MAC, what the figure covers, source).
+PUBLISHED_PJ_PER_MAC = (
+    ("DIANA digital core", "22 nm", 2 / 14, "peak, 16x16 INT8 (8/8/8 bit) core with its memories, no DRAM",
+     "Houshmand et al., 'DIANA: An End-to-End Hybrid DIgital and ANAlog Neural Network SoC for the Edge', IEEE JSSC 58(1), 2023: 14 TOP/s/W"),
+    ("BrainTTA", "22 nm FDX", 2 / 2.47, "peak, 8-bit, programmable SoC, no DRAM",
+     "Molendijk et al., 'BrainTTA: A 28.6 TOPS/W Compiler Programmable Transport-Triggered NN SoC', ICCD 2023: 2.47 TOPS/W at 8 bit"),
+    ("Google TPU v1", "28 nm", 40 / 46e12 * 1e12, "chip busy power 40 W at 92 TOPS peak (46 T MAC/s), no DRAM",
+     "Jouppi et al., 'In-Datacenter Performance Analysis of a Tensor Processing Unit', ISCA 2017"),
+    ("Simba chiplet", "16 nm", 2 * 0.11, "0.11 pJ/op at 0.42 V, PE array and on-chip SRAM, no DRAM",
+     "Zimmer et al., 'A 0.11 pJ/Op, 0.32-128 TOPS, Scalable Multi-Chip-Module-based Deep Neural Network Accelerator ... in 16nm', VLSI 2019 / JSSC 2020"),
+)
+
+
+def pj_per_mac(profiles: list[str]) -> str:
+    axes = H.load_grid_axes("reference")
+    hw = H.grid(axes)
+    rows = []
+    for model in ("vit-b-16", "vit-l-14", "tinyclip-8m-16"):
+        wl = lower(get_model(model))
+        macs = float(count_macs(get_model(model))["total"][0])
+        for prof in profiles:
+            rep = H.evaluate_cost(wl, hw, profile=prof)
+            comp = rep.energy_by_component
+            total = rep.energy_j * 1e12 / macs
+            on_chip = (rep.energy_j - comp["dram"]) * 1e12 / macs
+            mac = comp["mac"] * 1e12 / macs
+            rows.append([model, prof, f"{macs / 1e9:.2f}", f"{np.median(mac):.3f}",
+                         f"{np.median(on_chip):.3f} ({np.min(on_chip):.3f}-{np.max(on_chip):.3f})",
+                         f"{np.median(total):.3f} ({np.min(total):.3f}-{np.max(total):.3f})",
+                         f"{np.median(rep.energy_j) * 1e3:.1f}"])
+    ours = _fmt_table(["model", "profile", "GMAC", "MAC pJ/MAC", "on-chip pJ/MAC, median (grid range)",
+                       "with DRAM pJ/MAC, median (grid range)", "median mJ per inference"], rows)
+    pub = _fmt_table(["published chip", "node", "pJ/MAC", "covers", "source"],
+                     [[a, b, f"{c:.2f}", d, e] for a, b, c, d, e in PUBLISHED_PJ_PER_MAC])
+    return ours + "\n\nPublished INT8 accelerators (peak or busy-power figures, whole MAC arrays with on-chip memory):\n\n" + pub
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "validation.md")
+    ap.add_argument("--run-oracles", action="store_true", help="re-run ZigZag and AccelForge (slow) before reporting")
+    args = ap.parse_args(argv)
+    if args.run_oracles:
+        for oracle in ("zigzag", "accelforge", "accelforge_acc"):
+            subprocess.run([sys.executable, str(ROOT / "benchmarks" / "validation" / "run_oracles.py"), oracle], check=True)
+    profiles = [p for p in ("catransformers-code", "reference") if p in H.PROFILE_FILES]
+    profiles = [p for p in profiles if _loads(p)]
+    t2, _ = table2(profiles)
+    parts = {"table2": t2, "oracles": oracles(), "scalesim": scalesim_check(), "pj": pj_per_mac(profiles)}
+    text = TEMPLATE.format(**parts, profiles=", ".join(f"`{p}`" for p in profiles))
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(args.out)
+    print(text)
+    return 0
+
+
+def _loads(profile: str) -> bool:
+    try:
+        H.load_profile(profile)
+        return True
+    except (H.HardwareError, FileNotFoundError) as e:
+        print(f"[skip] profile {profile!r}: {e}", file=sys.stderr)
+        return False
+
+
+TEMPLATE = """# Validation of the accelerator model
+
+Generated by `benchmarks/bench_validation.py` (do not edit by hand; rerun it). Profiles: {profiles}.
+The facts these checks rest on, with their primary sources, are in [reference-facts.md](reference-facts.md).
+
+## 1. The paper's Table 2: hardware-only search on fixed CLIP models
+
+CATransformers (arXiv 2505.01386v4) Table 2 fixes each model and searches the hardware alone
+(the code's `all-hw` mode): we evaluate every point of the 3,240-point grid in one vectorised
+call and take the minimum-carbon and the minimum-latency design under the TOPS cap of 20.48 and
+latency <= 100 ms. The all-hw mode has no latency constraint (two of the paper's minimum-latency
+rows exceed 50 ms), but its Ax objective threshold for latency is 0.1 s, so its Pareto front ends
+there; without that bound every profile's minimum-carbon design is the smallest array (32x2 or
+64x4) at 130-700 ms. The paper's table does not
+give `l2_bw`, so "grid steps" counts the distance over clusters, PE width, PE depth, L2 and GLB
+(0: the same design; 1: a neighbour on one axis). Goal: with `catransformers-code`, every carbon
+and latency within 15 % and the hardware the same or a neighbour.
+{table2}
+
+## 2. Two oracles on the same semantics
+
+Eight GEMMs (ViT-B-16 vision layer and text-tower shapes) on four single-cluster grid designs,
+three of them with `l2_bw < pe_width`. Each oracle gets the template as specified and our
+per-access energies (MAC, register, SRAM read and write, DRAM; ZigZag prices its SRAMs with
+CACTI 7.0 at 22 nm itself), chooses its own mapping, and is run in both array orientations
+(rows = `pe_depth` or `pe_width`); its best orientation is compared. Inputs:
+`benchmarks/validation/zigzag_inputs/`, `benchmarks/validation/accelforge_inputs/`; outputs
+cached in `benchmarks/validation/oracle_results.csv` (`--run-oracles` re-runs them).
+
+- **ZigZag 3.9.1** (`zigzag-dse`): weight-stationary, a 32-word (32-byte) weight register per
+  MAC, one input word latched per row and one partial-sum word per column (edge latches), a
+  read port per operand at the L2, latency-optimal temporal mapping (LOMA, loop-prime-factor
+  limit 6). Against our edge-latched setting.
+- **AccelForge 1.0.467** (`accelforge`, the Timeloop/Accelergy team's mapper): a 32-byte
+  register per MAC holding weights only, every tensor through the GLB and the L2, one shared
+  L2 <-> array link of `l2_bw` words per cycle for inputs, weights and partial sums, the
+  mapper's latency objective (its default is energy). Against our strict setting.
+
+{oracles}
+
+Reading the tables (mechanisms; the numbers are in the tables above):
+
+- **ZigZag, compute-bound GEMMs**: both models put the large GEMMs within a few per cent on
+  the wide arrays. Where ours is slower (the 32x32 design, and the small attention GEMMs) the
+  gap is fill and drain: our mapper charges SCALE-Sim's fill, stream and drain per fold (exact
+  against SCALE-Sim, section 3), while ZigZag's systolic model adds one drain per layer, so the
+  more folds (32x32: 24 x 72 for a 768 x 2304 weight matrix) the larger our excess. Where ours
+  is faster (128x16 with `l2_bw` 32) ZigZag's utilisation stays near 0.8; suspected reason (not
+  verified from ZigZag's stall breakdown): ZigZag serialises transfers that share an L2 port,
+  which our per-operand port model does not charge below the port width.
+- **AccelForge, L2-bound designs**: a weights-only register means no partial sum can stay in
+  a PE; AccelForge writes every partial sum to the L2 and reads it back after each reduction
+  over the array's rows, and those words share the one link with inputs and weights, so it is
+  about 2x slower than our strict setting, which lets the PE's single register word hold the
+  stationary operand of any dataflow, including an output-stationary accumulator. The
+  diagnostic row (AccelForge with a 1-word partial-sum register per MAC added), when present,
+  tests that reading. The attention GEMMs (197 x 64 x 197 and 197 x 197 x 64) are outliers of
+  up to 25x, at utilisation 0.01-0.03 in AccelForge. Suspected reason: 197 is prime and the
+  mapper appears to tile only by exact factors of a loop bound, so a 197-long dimension cannot
+  be spread over 128, 64 or 32 columns (on the 256-wide array it fits whole, and that row
+  agrees within 10 %); our mapper and ZigZag pad the last fold. If so, it is a limit of the
+  oracle's mapping space for these shapes, not a property of the template.
+- **Energy**: with equal per-access energies the totals agree within the medians shown, ours a
+  few per cent higher on the large GEMMs (the per-level traffic split was not compared here).
+
+## 3. SCALE-Sim's compute-bound cycles
+
+{scalesim}
+
+## 4. Energy per MAC of whole models (physical sanity of the default profile)
+
+Energy per inference divided by the model's MACs, over the 3,240-point grid (625 MHz, batch 1).
+"On-chip" leaves out the DRAM term, which is what published accelerator efficiencies measure.
+
+{pj}
+"""
+
+if __name__ == "__main__":
+    sys.exit(main())
