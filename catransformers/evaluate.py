@@ -10,29 +10,18 @@ import numpy as np
 
 from hw_models import CostReport, HardwareBatch, HardwareConfig, Workload, evaluate_cost
 
-from .workloads import ModelBatch, ModelConfig, count_params, lower
+from .metrics import METRICS, PIPELINE_METRICS
+from .workloads import ModelBatch, ModelConfig, count_params, lower, model_shape
 
-__all__ = ["DesignPoint", "Evaluation", "evaluate", "METRIC_KEYS", "default_accuracy_estimator"]
+__all__ = ["DesignPoint", "Evaluation", "evaluate", "METRIC_KEYS", "RANGE_CODE_KEY", "default_accuracy_estimator"]
 
 log = logging.getLogger(__name__)
 
-# Flat per-design metrics every evaluation reports (units in the names).
-METRIC_KEYS: tuple[str, ...] = (
-    "latency_s",
-    "energy_j",
-    "area_um2",
-    "area_mm2",
-    "tops",
-    "macs",
-    "params",
-    "embodied_kg",
-    "embodied_logic_kg",
-    "embodied_dram_kg",
-    "operational_kg",
-    "total_kg",
-    "energy_lifetime_kwh",
-    "accuracy",
-)
+# Flat per-design metrics every evaluation reports (units in the names): the registry's order.
+METRIC_KEYS: tuple[str, ...] = PIPELINE_METRICS
+# Beside the metrics: why each accuracy estimate is an extrapolation (bits of
+# catransformers.accuracy.RANGE_REASONS; 0 inside the validated range, NaN without accuracy).
+RANGE_CODE_KEY = "accuracy_range_code"
 
 
 @dataclass(frozen=True)
@@ -68,35 +57,61 @@ class Evaluation:
     def metrics(self) -> dict[str, np.ndarray]:
         """Flat dict of (n,) arrays, keys from METRIC_KEYS that apply (NaN accuracy where unknown)."""
         n = len(self)
-        out: dict[str, np.ndarray] = {
-            "latency_s": self.cost.latency_s,
-            "energy_j": self.cost.energy_j,
-            "area_um2": self.cost.area_um2,
-            "area_mm2": self.cost.area_mm2,
-            "tops": self.cost.tops,
-            "macs": np.broadcast_to(self.cost.macs, (n,)),
-            "params": np.broadcast_to(self.params, (n,)),
-        }
-        if self.carbon is not None:
-            for key in ("embodied_kg", "embodied_logic_kg", "embodied_dram_kg", "operational_kg", "total_kg", "energy_lifetime_kwh"):
+        out: dict[str, np.ndarray] = {}
+        for key, m in METRICS.items():
+            if m.source == "cost":
+                out[key] = np.broadcast_to(getattr(self.cost, key), (n,))
+            elif m.source == "model":
+                out[key] = np.broadcast_to(self.params, (n,))
+            elif m.source == "carbon" and self.carbon is not None:
                 out[key] = np.broadcast_to(getattr(self.carbon, key), (n,))
         if self.accuracy is not None:
             acc = np.broadcast_to(np.asarray(self.accuracy.primary, dtype=float), (n,)).copy()
             if getattr(self.accuracy, "failed", None) is not None:
                 acc[np.broadcast_to(self.accuracy.failed, (n,))] = np.nan
             out["accuracy"] = acc
+            out[RANGE_CODE_KEY] = np.broadcast_to(np.asarray(self.accuracy.out_of_range_code, dtype=np.float64), (n,)).copy()
+        return out
+
+    def columns(self) -> dict[str, Any]:
+        """Result columns of the n designs (a table's worth): model_shape, the metrics, the
+        accuracy flags (accuracy_extrapolated, accuracy_extrapolated_reason) and the scenario columns."""
+        n = len(self)
+        out: dict[str, Any] = {}
+        if self.models is not None:
+            shapes = model_shape(self.models)
+            out["model_shape"] = shapes * n if len(shapes) == 1 else shapes
+        metrics = self.metrics()
+        code = metrics.pop(RANGE_CODE_KEY, None)
+        out.update(metrics)
+        if code is not None:
+            from .accuracy import range_reason
+
+            out["accuracy_extrapolated"] = code != 0
+            reasons = {int(c): range_reason(int(c)) for c in np.unique(code)}
+            out["accuracy_extrapolated_reason"] = [reasons[int(c)] for c in code]
+        if self.carbon is not None and hasattr(self.carbon, "scenario"):
+            out.update({k: [v] * n for k, v in self.carbon.scenario.row_columns().items()})
         return out
 
     def record(self, i: int = 0, breakdown: bool = True) -> dict[str, Any]:
         """JSON-ready dict for design i: every metric, the accuracy label, and per-op rows."""
         rec: dict[str, Any] = {}
         if self.models is not None:
-            rec["model"] = self.models.config(min(i, len(self.models) - 1)).name
+            j = min(i, len(self.models) - 1)
+            rec["model"] = self.models.config(j).name
             rec["base_model"] = self.models.base.name
+            rec["model_shape"] = model_shape(self.models.take([j]))[0]
         if self.hardware is not None:
             rec["hardware"] = self.hardware.config(min(i, len(self.hardware) - 1)).as_dict()
         for key, values in self.metrics().items():
             v = values[i]
+            if key == RANGE_CODE_KEY:
+                from .accuracy import range_reason
+
+                rec["accuracy_extrapolated"] = bool(v)
+                rec["accuracy_extrapolated_reason"] = range_reason(int(v))
+                continue
             rec[key] = int(v) if key in ("macs", "params") else (None if np.isnan(v) else float(v))
         if self.accuracy is not None:
             rec["accuracy_metric"] = self.accuracy_metric
@@ -104,6 +119,8 @@ class Evaluation:
             rec["accuracy_all"] = {m: float(np.broadcast_to(v, (len(self),))[i]) for m, v in self.accuracy.values.items()}
         if self.carbon is not None:
             rec["scenario"] = self.carbon.describe() if hasattr(self.carbon, "describe") else None
+            if hasattr(self.carbon, "scenario"):
+                rec["scenario_columns"] = self.carbon.scenario.row_columns()
         if breakdown:
             rec["ops"] = self.cost.op_table(i)
             rec["energy_by_component_j"] = {k: float(np.broadcast_to(v, (len(self),))[i]) for k, v in self.cost.energy_by_component.items()}

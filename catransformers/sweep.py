@@ -13,6 +13,7 @@ from hw_models import SEARCH_KEYS, HardwareBatch, grid as make_grid, load_grid_a
 from .evaluate import Evaluation, evaluate
 from .io import atomic_write_text
 from .limits import REFERENCE_LIMITS
+from .metrics import METRICS
 from .units import MJ_PER_J, MS_PER_S
 from .workloads import ModelConfig
 
@@ -53,9 +54,10 @@ class SweepResult:
     def summary(self) -> str:
         t = self.table
         n_ok = int(t["feasible"].sum())
+        lim = {k: METRICS[k].display(v) for k, v in self.limits.items()}
         lines = [
             f"{self.model.name}: {len(t)} hardware points, {n_ok} feasible "
-            f"(latency <= {self.limits['latency_s']:g} s, area <= {self.limits['area_um2']:,.0f} um^2, TOPS <= {self.limits['tops']:g})"
+            f"(latency <= {lim['latency_s']:g} ms, area <= {lim['area_um2']:.4g} mm², TOPS <= {lim['tops']:g})"
         ]
         if n_ok == 0:
             lines.append("  no feasible design: every point breaks a limit (see the meets_* columns)")
@@ -66,7 +68,7 @@ class SweepResult:
             lines.append(
                 f"  {label:<16} {hw} | total {row['total_kg']:.4f} kg (embodied {row['embodied_kg']:.4f}, "
                 f"operational {row['operational_kg']:.4f}) | latency {row['latency_s'] * MS_PER_S:.3f} ms | "
-                f"energy {row['energy_j'] * MJ_PER_J:.3f} mJ | area {row['area_mm2']:.2f} mm^2 | {row['tops']:.2f} TOPS"
+                f"energy {row['energy_j'] * MJ_PER_J:.3f} mJ | area {row['area_mm2']:.2f} mm² | {row['tops']:.2f} TOPS"
             )
         return "\n".join(lines)
 
@@ -87,7 +89,7 @@ def sweep(
     flags = feasibility(metrics, resolved)
     cols: dict[str, Any] = {"model": model.name}
     cols.update({k: v for k, v in hw.search_keys().items()})
-    cols.update(metrics)
+    cols.update(ev.columns())
     if ev.accuracy is not None:
         cols["accuracy_metric"] = ev.accuracy_metric
     cols.update(flags)

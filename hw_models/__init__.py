@@ -1,8 +1,8 @@
 """Analytical cost models of the reference edge-accelerator template: area, TOPS, latency, energy."""
 
-from .area import area_mm2, area_um2, sram_area_um2, tops
+from .area import area_breakdown_um2, area_mm2, area_um2, sram_area_um2, tops
 from .buffers import LOOP_ORDERS, buffer_traffic, compulsory_dram_words
-from .config import HARDWARE_SETTINGS, L2_LINKS, REGISTER_OPERANDS, SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
+from .config import FIELD_UNITS, HARDWARE_SETTINGS, L2_LINKS, REGISTER_OPERANDS, SEARCH_KEYS, HardwareBatch, HardwareConfig, grid, load_grid_axes, reference_grid
 from .cost import CostReport, evaluate_cost
 from .energy import ENERGY_COMPONENTS, PROFILE_FILES, AccessEnergies, Profile, access_energies, load_profile, sram_pj_per_word
 from .errors import HardwareError
@@ -20,6 +20,7 @@ __all__ = [
     "HARDWARE_SETTINGS",
     "REGISTER_OPERANDS",
     "L2_LINKS",
+    "FIELD_UNITS",
     "grid",
     "load_grid_axes",
     "reference_grid",
@@ -37,6 +38,7 @@ __all__ = [
     "CostReport",
     "area_um2",
     "area_mm2",
+    "area_breakdown_um2",
     "tops",
     "sram_area_um2",
     "load_profile",

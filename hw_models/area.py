@@ -10,7 +10,7 @@ from .grouping import combine as _combine
 from .grouping import dense as _dense
 from .grouping import representatives as _representatives
 
-__all__ = ["area_um2", "area_mm2", "tops", "sram_area_um2", "UM2_PER_MM2", "OPS_PER_MAC"]
+__all__ = ["area_um2", "area_mm2", "area_breakdown_um2", "tops", "sram_area_um2", "UM2_PER_MM2", "OPS_PER_MAC"]
 
 UM2_PER_MM2 = 1e6  # square micrometres per square millimetre
 OPS_PER_MAC = 2  # a multiply-accumulate counts as two operations in TOPS
@@ -41,7 +41,19 @@ def area_um2(hw: HardwareBatch, profile: "str | Profile" = "reference") -> np.nd
     return _area(*fields, prof)
 
 
+def area_breakdown_um2(hw: HardwareBatch, profile: "str | Profile" = "reference") -> dict[str, np.ndarray]:
+    """Die area (um^2) by part: pe_array, vector_lanes, l2_sram (both copies, all clusters), glb_sram; they add up to area_um2."""
+    prof = load_profile(profile)
+    check_profile_matches(hw, prof)
+    return _area_parts(hw.clusters, hw.pe_width, hw.pe_depth, hw.l2_sram_kb, hw.glb_mb, prof)
+
+
 def _area(clusters, pe_width, pe_depth, l2_sram_kb, glb_mb, prof: Profile) -> np.ndarray:
+    parts = _area_parts(clusters, pe_width, pe_depth, l2_sram_kb, glb_mb, prof)
+    return parts["pe_array"] + parts["vector_lanes"] + parts["l2_sram"] + parts["glb_sram"]
+
+
+def _area_parts(clusters, pe_width, pe_depth, l2_sram_kb, glb_mb, prof: Profile) -> dict[str, np.ndarray]:
     n = clusters.astype(np.float64)
     w = pe_width.astype(np.float64)
     d = pe_depth.astype(np.float64)
@@ -53,7 +65,7 @@ def _area(clusters, pe_width, pe_depth, l2_sram_kb, glb_mb, prof: Profile) -> np
     # l2_copies = 2 in the reference: one TC copy (bumped) and l2_copies - 1 VC copies.
     sram = s_tc + (prof.l2_copies - 1) * s_vc
     glb = sram_area_um2(glb_mb.astype(np.float64) * KIB_PER_MIB, prof.glb_table_kib, prof.glb_table_um2)
-    return prof.per_pe_um2 * n * w * d + prof.per_lane_um2 * n * w + n * sram + glb
+    return {"pe_array": prof.per_pe_um2 * n * w * d, "vector_lanes": prof.per_lane_um2 * n * w, "l2_sram": n * sram, "glb_sram": glb}
 
 
 def area_mm2(hw: HardwareBatch, profile: "str | Profile" = "reference") -> np.ndarray:

@@ -6,6 +6,7 @@ import itertools
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -16,6 +17,7 @@ __all__ = [
     "HardwareConfig",
     "HardwareBatch",
     "SEARCH_KEYS",
+    "FIELD_UNITS",
     "reference_grid",
     "grid",
     "load_grid_axes",
@@ -204,6 +206,10 @@ def _check_value(name: str, value: Any) -> None:
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(HardwareConfig))
+
+# Unit of every HardwareConfig field, as result columns and reports show it: read from the
+# one registry above (kb/mb in the names are KiB/MiB).
+FIELD_UNITS: Mapping[str, str] = MappingProxyType({name: HARDWARE_SETTINGS[name][0] for name in _FIELD_NAMES})
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,6 +11,8 @@ from .protocol import (
     as_tower_shapes,
     check_metric,
     metric_label,
+    range_reason,
+    RANGE_REASONS,
     shapes_from_configs,
 )
 from .registry import DEFAULT_ESTIMATOR, available_estimators, get_estimator, register_estimator
@@ -28,6 +30,8 @@ __all__ = [
     "shapes_from_configs",
     "check_metric",
     "metric_label",
+    "range_reason",
+    "RANGE_REASONS",
     "DEFAULT_ESTIMATOR",
     "get_estimator",
     "register_estimator",

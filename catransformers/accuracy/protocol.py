@@ -172,12 +172,32 @@ def as_tower_shapes(shapes: Any) -> TowerShapes:
     )
 
 
+# Why an estimate is an extrapolation, one bit each in `AccuracyResult.out_of_range_code`
+# (the bit order is stored in results: append, never reorder). The last bit is for
+# estimators that flag a design without saying why.
+RANGE_REASONS: tuple[str, ...] = (
+    "rho_vision below the smallest fit point",
+    "rho_text below the smallest fit point",
+    *(f"{tower}_{dim} below half its base" for tower in ("vision", "text") for dim in ("layers", "heads", "ffn", "width")),
+    "outside the estimator's validated range",
+)
+RANGE_OTHER = 1 << (len(RANGE_REASONS) - 1)
+
+
+def range_reason(code: int) -> str:
+    """The reasons of an out_of_range_code, '; '-joined ('' for 0)."""
+    code = int(code)
+    return "; ".join(r for bit, r in enumerate(RANGE_REASONS) if code >> bit & 1)
+
+
 @dataclass(frozen=True)
 class AccuracyResult:
     """Accuracies (fractions) of n designs, per metric, labelled with the estimator that made them.
 
     `failed[i]` marks a design whose measurement failed (a measured estimator only; its values
-    are NaN there); `out_of_range[i]` marks a design outside the estimator's validated range.
+    are NaN there); `out_of_range[i]` marks a design outside the estimator's validated range,
+    `out_of_range_code[i]` says why (bits of RANGE_REASONS; RANGE_OTHER when the estimator
+    gives no reason).
     """
 
     values: Mapping[str, np.ndarray]
@@ -188,6 +208,7 @@ class AccuracyResult:
     failed: np.ndarray | None = None
     out_of_range: np.ndarray | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    out_of_range_code: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         values = {k: _frozen_array(v, dtype=float) for k, v in self.values.items()}
@@ -205,6 +226,13 @@ class AccuracyResult:
                 raise ConfigError(f"accuracy result: {name} has shape {flag.shape}; allowed: ({n},)")
             object.__setattr__(self, name, _frozen_array(flag))
         object.__setattr__(self, "extra", dict(self.extra))
+        code = self.out_of_range_code
+        code = np.where(self.out_of_range, RANGE_OTHER, 0) if code is None else np.asarray(code, dtype=np.int64)
+        if code.shape != (n,):
+            raise ConfigError(f"accuracy result: out_of_range_code has shape {code.shape}; allowed: ({n},)")
+        if np.any((code != 0) != self.out_of_range):
+            raise ConfigError("accuracy result: out_of_range_code disagrees with out_of_range; allowed: non-zero exactly where out_of_range")
+        object.__setattr__(self, "out_of_range_code", _frozen_array(code.astype(np.int64)))
 
     def __len__(self) -> int:
         return int(self.primary.shape[0])

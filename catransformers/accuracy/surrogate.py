@@ -146,6 +146,7 @@ class ClipScalingEstimator:
         self.constants = constants
         self.version = constants.version
         self._warned = False
+        self.warn = True  # a search sets False: it reports one count per run, not a log line per estimator
 
     def __repr__(self) -> str:
         return f"ClipScalingEstimator(primary_metric={self.primary_metric!r}, version={self.version!r})"
@@ -194,12 +195,26 @@ class ClipScalingEstimator:
         return self._out_of_range(ts, *self._rho(ts))
 
     def _out_of_range(self, ts: TowerShapes, rv: np.ndarray, rt: np.ndarray) -> np.ndarray:
+        return self._range_code(ts, rv, rt) != 0
+
+    def _range_code(self, ts: TowerShapes, rv: np.ndarray, rt: np.ndarray) -> np.ndarray:
+        """Bits of RANGE_REASONS per design: rho of each tower, then each dimension against its floor."""
         lo = self.constants.validated_rho_min
-        flag = (rv < lo["vision"] * (1 - _RHO_SLACK)) | (rt < lo["text"] * (1 - _RHO_SLACK))
+        checks = [rv < lo["vision"] * (1 - _RHO_SLACK), rt < lo["text"] * (1 - _RHO_SLACK)]
         for tower in _TOWERS:
             for dim, floor in self.constants.bases[tower].min_dims.items():
-                flag |= getattr(ts, f"{tower}_{dim}") < floor
-        return flag
+                checks.append(getattr(ts, f"{tower}_{dim}") < floor)
+        code = np.zeros(len(ts), dtype=np.int64)
+        for bit, hit in enumerate(checks):
+            code |= np.asarray(hit, dtype=np.int64) << bit
+        return code
+
+    def validated_range(self) -> dict[str, Any]:
+        """The validated range as plain data (run.json): rho floors per tower and dimension floors."""
+        return {
+            "rho_min": dict(self.constants.validated_rho_min),
+            "dims_min": {f"{t}_{d}": v for t in _TOWERS for d, v in self.constants.bases[t].min_dims.items()},
+        }
 
     def estimate(self, shapes: Any) -> AccuracyResult:
         """All three metrics for every design; `primary` is `self.primary_metric`."""
@@ -210,12 +225,14 @@ class ClipScalingEstimator:
             c = self.constants.metrics[metric]
             err = c.err0 * rv ** (-c.alpha_vision) * rt ** (-c.alpha_text)
             values[metric] = np.maximum(c.chance, 1.0 - err)
-        flag = self._out_of_range(ts, rv, rt)
+        code = self._range_code(ts, rv, rt)
+        flag = code != 0
         rv.setflags(write=False)
         rt.setflags(write=False)
         if flag.any():
-            # Once per instance: a search re-estimates similar populations every generation.
-            level = logging.DEBUG if self._warned else logging.WARNING
+            # Once per instance, and only outside a search (which counts the flagged rows once
+            # per run instead: see accuracy_extrapolated in evaluations.csv and run.json).
+            level = logging.DEBUG if self._warned or not self.warn else logging.WARNING
             self._warned = True
             logger.log(
                 level,
@@ -232,5 +249,6 @@ class ClipScalingEstimator:
             is_estimate=True,
             failed=np.zeros(len(ts), dtype=bool),
             out_of_range=flag,
+            out_of_range_code=code,
             extra={"rho_vision": rv, "rho_text": rt},
         )

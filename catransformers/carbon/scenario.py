@@ -191,6 +191,15 @@ class CarbonScenario:
         """The fields, as given (None where unset)."""
         return asdict(self)
 
+    def row_columns(self) -> dict[str, Any]:
+        """The scenario columns every result row carries: name, use region, use-phase intensity, lifetime inferences."""
+        return {
+            "scenario": self.name,
+            "use_region": self.use_region or "",
+            "intensity_g_per_kwh": float(self.resolved_use_intensity_g_per_kwh),
+            "inferences": float(self.lifetime_inferences),
+        }
+
     def describe(self) -> dict[str, Any]:
         """The fields plus the resolved numbers, JSON-ready."""
         out = self.as_dict()

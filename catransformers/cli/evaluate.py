@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..errors import CATransformersError
-from ..summary import EVALUATE_SUMMARY, single_report, table, write_csv
+from ..summary import EVALUATE_SUMMARY, display_table, flat_record, single_report, table, write_csv
 from . import args as A
 
 __all__ = ["add_parsers", "cmd_evaluate", "cmd_sweep", "cmd_data"]
@@ -37,12 +37,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(records[0] if len(records) == 1 else records, indent=2))
     elif args.format == "csv":
-        columns = ["model", *[k for k in records[0] if k not in ("model", "ops", "hardware", "accuracy_all", "energy_by_component_j", "scenario")]]
-        write_csv(records, columns, sys.stdout)
+        rows = [flat_record(r) for r in records]
+        write_csv(rows, list(rows[0]), sys.stdout)
     elif len(records) == 1:
         print(single_report(records[0]))
     else:
-        print(table(records, [c for c in EVALUATE_SUMMARY if c in records[0] or c == "model"]))
+        print(display_table(records, [c for c in EVALUATE_SUMMARY if c in records[0] or c == "model"]))
         if records[0].get("accuracy_metric"):
             print(f"\naccuracy: {records[0]['accuracy_metric']}")
     return 0

@@ -64,7 +64,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     try:
         with _backend(args) as backend:
-            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report, evaluator=backend)
+            scenarios = args.scenarios.split(",") if args.scenarios is not None else None
+            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report, evaluator=backend, scenarios=scenarios)
     finally:
         bar.close()
     text, warnings = compare_summary(result, args.out)
@@ -116,7 +117,7 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grid", metavar="NAME", help="hardware grid (default reference, 3,240 points)")
     p.add_argument("--profile", metavar="NAME|FILE", help=A.PROFILE_HELP + " (spec key hardware.profile)")
     A.add_limit_args(p)
-    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress on stderr (default on: a bar on a terminal, one line per 10 generations otherwise, and a note when the hypervolume stops improving)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.add_argument("--data", metavar="CSV|DIR", help="measure accuracy on real data (openclip estimator): an image-caption CSV or an ImageFolder; more options with --set accuracy.options.KEY=VALUE")
@@ -126,9 +127,11 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(sub: Any) -> None:
+    from ..search.objectives import OBJECTIVES  # the registry (no pymoo)
+
     p = sub.add_parser("search", help="co-design search (NSGA-II/III or exhaustive) into a results folder")
     p.add_argument("--mode", metavar="MODE", help="carbon (default), latency, energy, all, all-hw, model-only")
-    p.add_argument("--objectives", metavar="NAME,...", help="objectives instead of the mode's: accuracy, total_kg, embodied_kg, operational_kg, latency_s, energy_j, energy_lifetime_kwh, area_mm2")
+    p.add_argument("--objectives", metavar="NAME,...", help=f"objectives instead of the mode's: {', '.join(OBJECTIVES)}")
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<mode>)")
     p.add_argument("--resume", action="store_true", help="continue DIR's run from its last checkpoint (same spec; --generations may grow)")
     p.add_argument("--exhaustive", action="store_true", help="enumerate the space instead of the GA (must fit exhaustive.limit, default 2e6 designs)")
@@ -138,6 +141,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("compare", help="the same space and scenario under several modes; chosen designs at matched accuracy")
     p.add_argument("--modes", metavar="MODE,...", default="carbon,latency,energy,all", help="modes to run (default carbon,latency,energy,all)")
     p.add_argument("--out", metavar="DIR", default=os.path.join("results", "compare"), help="folder: one sub-folder per mode, compare.csv, compare.html (default results/compare)")
+    p.add_argument("--scenarios", metavar="NAME|REGION,...", help="run every mode under each deployment scenario: a preset (reference, paper) or a region code (the spec's scenario with use_region=CODE), e.g. CA-BC-PAPER,US-CA-PAPER,TW-PAPER; one sub-folder per scenario")
     _add_search_args(p)
     p.set_defaults(func=cmd_compare)
 

@@ -5,10 +5,11 @@ pymoo is imported only when a search runs (problem.py, algorithms.py, hypervolum
 
 from .archive import PENALTY, Archive
 from .backend import DesignEvaluator, PopulationEvaluator, SerialEvaluator, concat_metrics, split_designs
-from .compare import compare_table, run_compare
+from .compare import carbon_gains, compare_table, run_compare, scenario_specs
+from .decision import recommend, recommend_index
 from .hypervolume import hypervolume, reference_point
 from .objectives import CONSTRAINTS, OBJECTIVES, Constraint, Mode, Objective, get_mode, list_modes
-from .pareto import non_dominated, pareto_mask
+from ..pareto import non_dominated, pareto_mask
 from .runner import Interrupted, Progress, SearchResult, SearchSetup, prepare, run_search
 from .space import DesignSpace, Variable, build_space
 from .spec import SearchSpec, default_spec, load_spec, spec_from_mapping
@@ -43,6 +44,10 @@ __all__ = [
     "run_search",
     "run_compare",
     "compare_table",
+    "carbon_gains",
+    "scenario_specs",
+    "recommend",
+    "recommend_index",
     "hypervolume",
     "reference_point",
     "non_dominated",

@@ -10,7 +10,7 @@ import numpy as np
 
 from .backend import EVALUATED_KEYS, PopulationEvaluator
 from .objectives import Constraint, Objective
-from .pareto import merge_front, pareto_mask
+from ..pareto import merge_front, pareto_mask
 from .space import DesignSpace
 
 __all__ = ["Archive", "PENALTY", "hardware_checks"]
@@ -221,6 +221,23 @@ class Archive:
         cat = self.arrays()
         return pareto_mask(cat["F"], cat["feasible"], cat["X"])
 
+    def tally(self, chunk: Mapping[str, np.ndarray] | None = None) -> dict[str, int]:
+        """Counts a run reports once (of `chunk`, default every stored row): designs whose accuracy
+        is an extrapolation (all, feasible), and per constraint how many designs broke it of how
+        many it was checked on (broken_<name>, checked_<name>)."""
+        from ..evaluate import RANGE_CODE_KEY
+
+        c = self.arrays() if chunk is None else chunk
+        code = c[RANGE_CODE_KEY]
+        flag = np.isfinite(code) & (np.nan_to_num(code) != 0)
+        out = {"accuracy_extrapolated": int(flag.sum()), "accuracy_extrapolated_feasible": int((flag & c["feasible"]).sum())}
+        for con in self.constraints:
+            v = c[con.name]
+            known = np.isfinite(v)
+            out[f"broken_{con.name}"] = int((v[known] > self.limits[con.name]).sum())
+            out[f"checked_{con.name}"] = int(known.sum())
+        return out
+
     def counts(self) -> dict[str, int]:
         cat = self.arrays()
         return {
@@ -232,21 +249,39 @@ class Archive:
             "cache_hits": int(self.cache_hits),
         }
 
-    def table(self, accuracy_metric: str | None) -> Any:
-        """evaluations.csv as a DataFrame: id, generation, design columns, metrics, flags, pareto."""
+    def table(self, accuracy_metric: str | None, constants: Mapping[str, Any] | None = None) -> Any:
+        """evaluations.csv as a DataFrame: id, generation, design columns, model_shape, metrics,
+        accuracy flags, `constants` (the scenario columns), limit flags, pareto."""
         import pandas as pd
+
+        from ..accuracy import range_reason
+        from ..evaluate import RANGE_CODE_KEY
+        from ..workloads import model_shape
 
         cat = self.arrays()
         n = len(cat["X"])
         cols: dict[str, Any] = {"id": np.arange(n), "generation": cat["generation"]}
-        cols.update(self.space.decode(cat["X"]))
+        decoded = self.space.decode(cat["X"])
+        cols.update(decoded)
+        cols["model_shape"] = model_shape(self.space.models(decoded)) if n else []
         for k in EVALUATED_KEYS:
             v = cat[k]
+            if k == RANGE_CODE_KEY:
+                continue
             if k in ("macs", "params"):
                 v = pd.array(np.where(np.isfinite(v), v, 0).astype(np.int64), dtype="Int64")
                 v[~np.isfinite(cat[k])] = pd.NA
             cols[k] = v
         cols["accuracy_metric"] = accuracy_metric or ""
+        code = cat[RANGE_CODE_KEY]
+        known = np.isfinite(code)
+        flag = pd.array(np.where(known, code, 0) != 0, dtype="boolean")
+        flag[~known] = pd.NA  # no accuracy computed (not evaluated, or no estimator)
+        cols["accuracy_extrapolated"] = flag
+        reasons = {int(c): range_reason(int(c)) for c in np.unique(code[known])}
+        cols["accuracy_extrapolated_reason"] = [reasons[int(c)] if ok else "" for c, ok in zip(code, known)]
+        for key, value in (constants or {}).items():
+            cols[key] = [value] * n
         for key, limit in self.flag_limits.items():
             with np.errstate(invalid="ignore"):
                 cols[f"meets_{key}"] = cat[key] <= limit

@@ -7,13 +7,13 @@ from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from ..evaluate import METRIC_KEYS
+from ..evaluate import METRIC_KEYS, RANGE_CODE_KEY
 from .space import DesignSpace
 
 __all__ = ["PopulationEvaluator", "DesignEvaluator", "SerialEvaluator", "split_designs", "concat_metrics", "EVALUATED_KEYS"]
 
-# Every metric a search records, in the pipeline's order.
-EVALUATED_KEYS: tuple[str, ...] = METRIC_KEYS
+# Every metric a search records, in the pipeline's order, and the accuracy range code.
+EVALUATED_KEYS: tuple[str, ...] = (*METRIC_KEYS, RANGE_CODE_KEY)
 
 Designs = Mapping[str, np.ndarray]
 Metrics = dict[str, np.ndarray]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .archive import Archive
 from .hypervolume import hypervolume
-from .pareto import pareto_mask
+from ..pareto import pareto_mask
 
 __all__ = ["enumerate_space"]
 
@@ -49,6 +49,8 @@ def enumerate_space(
         totals["prechecked_out"] += int((~chunk["evaluated"]).sum())
         totals["failed"] += int(chunk["failed"].sum())
         totals["feasible"] += int(chunk["feasible"].sum())
+        for key, n in archive.tally(chunk).items():
+            totals[key] = totals.get(key, 0) + n
         if not keep_all:
             # rows of this chunk that could still be on the final front
             mask = pareto_mask(np.vstack([archive.front, chunk["F"]]), np.r_[np.ones(len(archive.front), bool), chunk["feasible"]])[len(archive.front) :]

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .objectives import DEFAULT_REFERENCE, Objective
-from .pareto import non_dominated
+from ..pareto import non_dominated
 
 __all__ = ["hypervolume", "reference_point", "to_minimised"]
 

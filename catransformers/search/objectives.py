@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
+from ..metrics import METRICS
 
 __all__ = [
     "Objective",
@@ -30,7 +31,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Objective:
-    """One objective: a metric of catransformers.evaluate.METRIC_KEYS and its direction."""
+    """One objective: a metric of the registry (catransformers.metrics) and its direction."""
 
     name: str  # metric key, units in the name
     direction: str  # "min" | "max"
@@ -52,31 +53,21 @@ class Constraint:
     hardware_only: bool
 
 
-OBJECTIVES: Mapping[str, Objective] = MappingProxyType(
-    {
-        o.name: o
-        for o in (
-            Objective("accuracy", "max", "accuracy (fraction)"),
-            Objective("total_kg", "min", "total carbon (kg CO2e)"),
-            Objective("embodied_kg", "min", "embodied carbon (kg CO2e)"),
-            Objective("operational_kg", "min", "operational carbon (kg CO2e)"),
-            Objective("latency_s", "min", "latency per inference (s)"),
-            Objective("energy_j", "min", "energy per inference (J)"),
-            Objective("energy_lifetime_kwh", "min", "lifetime energy (kWh)"),
-            Objective("area_mm2", "min", "accelerator area (mm^2)"),
-        )
-    }
-)
+# Which registry metrics may be objectives and constraints; names, units, directions and
+# labels come from catransformers.metrics.
+_OBJECTIVE_NAMES = ("accuracy", "total_kg", "embodied_kg", "operational_kg", "latency_s", "energy_j", "energy_lifetime_kwh", "area_mm2")
+_CONSTRAINT_NAMES = {"latency_s": False, "area_um2": True, "tops": True}  # name -> hardware_only
+
+
+def _objective(name: str) -> Objective:
+    m = METRICS[name]
+    return Objective(m.name, m.direction or "min", m.si_header)
+
+
+OBJECTIVES: Mapping[str, Objective] = MappingProxyType({n: _objective(n) for n in _OBJECTIVE_NAMES})
 
 CONSTRAINTS: Mapping[str, Constraint] = MappingProxyType(
-    {
-        c.name: c
-        for c in (
-            Constraint("latency_s", "latency per inference (s)", hardware_only=False),
-            Constraint("area_um2", "accelerator area (um^2)", hardware_only=True),
-            Constraint("tops", "peak TOPS", hardware_only=True),
-        )
-    }
+    {n: Constraint(n, METRICS[n].si_header, hardware_only=hw) for n, hw in _CONSTRAINT_NAMES.items()}
 )
 
 # Hypervolume reference point per objective (native units) for objectives a mode gives none

@@ -22,7 +22,7 @@ from .objectives import Constraint, Mode, Objective, get_mode, resolve_constrain
 from .space import DesignSpace, build_space
 from .spec import SearchSpec
 
-__all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "Interrupted", "STATUS"]
+__all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "Interrupted", "STATUS", "infeasible_by_constraint"]
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,11 @@ class SearchResult:
     def hypervolume(self) -> list[float]:
         return self.run["hypervolume"]
 
+    @property
+    def recommended(self) -> dict[str, Any] | None:
+        """The recommended design (catransformers.search.decision), plain data; None without a front."""
+        return self.run.get("recommended")
+
 
 def _resolve_accuracy(name: str, base: Any, options: Mapping[str, Any] | None = None) -> Any:
     if name == "none":
@@ -133,6 +138,8 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
             f"accuracy.estimator: {spec.accuracy!r} gives no accuracy for model {space.base.name!r}, "
             "but the objectives include accuracy; allowed: an estimator for this model, or objectives without accuracy"
         )
+    if hasattr(accuracy, "warn"):
+        accuracy.warn = False  # the run counts extrapolated designs once (run.json), not a log line per estimator
     ref = reference_point(objectives, spec.reference_point, mode.reference_point)
     enumerate_ = spec.exhaustive is True or (spec.exhaustive == "auto" and mode.exhaustive)
     if enumerate_ and space.size > spec.exhaustive_limit:
@@ -240,7 +247,7 @@ def run_search(
         generations_run = 1
     else:
         hv, label, generations_run, stopped = _run_generations(setup, archive, out_dir, resume, progress, t_start, timings)
-        counts = archive.counts()
+        counts = {**archive.counts(), **archive.tally()}
     label = label or _accuracy_metric(pop_eval)
     t0 = time.perf_counter()
     result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, t_start, report)
@@ -425,11 +432,12 @@ def _finish(
     report: bool,
 ) -> SearchResult:
     t0 = time.perf_counter()
-    table = archive.table(label)
+    table = archive.table(label, constants=setup.scenario.row_columns() if hasattr(setup.scenario, "row_columns") else None)
     pareto = table[table["pareto"]].reset_index(drop=True)
     feasible = counts["feasible"]
     status = "complete" if feasible else "no-feasible"
     message = _message(setup, table, counts)
+    recommended = _recommended(setup, pareto)
     evaluations = table
     rows_note = None
     if setup.method == "exhaustive" and counts["designs"] > len(table):
@@ -447,7 +455,10 @@ def _finish(
         "hypervolume_note": "native units (product of the objectives' units), maximised objectives negated, against reference_point",
         "generations_run": generations_run,
         "stopped": stopped,
-        "counts": {**counts, "pareto": int(len(pareto))},
+        "counts": {**{k: v for k, v in counts.items() if not k.startswith(("broken_", "checked_"))}, "pareto": int(len(pareto)), **_pareto_extrapolated(pareto)},
+        "infeasible_by_constraint": infeasible_by_constraint(setup, counts),
+        "accuracy_validated_range": setup.accuracy.validated_range() if hasattr(setup.accuracy, "validated_range") else None,
+        "recommended": recommended,
         "rows_note": rows_note,
         "accuracy_metric": label,
         "space": setup.space.describe(),
@@ -475,6 +486,34 @@ def _finish(
         timings["total_s"] = time.perf_counter() - t_start
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
     return SearchResult(setup=setup, evaluations=evaluations, pareto=pareto, run=run, out_dir=out_dir)
+
+
+def _pareto_extrapolated(pareto: Any) -> dict[str, int]:
+    return {"accuracy_extrapolated_pareto": int(pareto["accuracy_extrapolated"].fillna(False).to_numpy(dtype=bool).sum())}
+
+
+def infeasible_by_constraint(setup: SearchSetup, counts: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    """Per constraint of the mode: the limit, how many designs broke it and of how many it was
+    checked on (hardware limits: every design; latency: the evaluated ones); then failed evaluations."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in setup.constraints:
+        out[c.name] = {"limit": float(setup.limits[c.name]), "broken": int(counts.get(f"broken_{c.name}", 0)), "checked": int(counts.get(f"checked_{c.name}", 0))}
+    out["evaluation_failed"] = {"limit": None, "broken": int(counts.get("failed", 0)), "checked": int(counts.get("evaluated", 0))}
+    return out
+
+
+def _recommended(setup: SearchSetup, pareto: Any) -> dict[str, Any] | None:
+    """The front's recommended design with its full breakdown (re-evaluated once, in process)."""
+    from .decision import design_breakdown, recommend
+
+    rec = recommend(pareto, setup.objectives, setup.space.model_columns, setup.space.hardware_columns)
+    if rec is None:
+        return None
+    row = pareto[pareto["id"] == rec["id"]].iloc[0]
+    # accuracy is the row's already: re-evaluating only the cost and carbon keeps a measured
+    # estimator from running again
+    rec["breakdown"] = design_breakdown(setup.space, row, setup.scenario, None, setup.spec.profile)
+    return rec
 
 
 def _write_report(out_dir: str) -> bool:

@@ -2,7 +2,7 @@
 
 from .graph import gemm_dataflow_graph, gemm_edge_counts, lower_graph, op_graph
 from .lower import count_macs, count_params, lower, lower_tower
-from .model import PRUNABLE, ModelBatch, ModelConfig, TowerArrays, TowerConfig
+from .model import PRUNABLE, ModelBatch, ModelConfig, TowerArrays, TowerConfig, model_shape
 from .pruning import PRUNE_SUFFIXES, PruneVariable, PruningSpace, prune, prune_batch, pruning_space
 from .topology import load_topology
 from .zoo import get_model, list_models, load_model_file, model_from_mapping, resolve_model
@@ -13,6 +13,7 @@ __all__ = [
     "TowerArrays",
     "ModelBatch",
     "PRUNABLE",
+    "model_shape",
     "PRUNE_SUFFIXES",
     "PruneVariable",
     "PruningSpace",

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["TowerConfig", "ModelConfig", "TowerArrays", "ModelBatch", "PRUNABLE"]
+__all__ = ["TowerConfig", "ModelConfig", "TowerArrays", "ModelBatch", "PRUNABLE", "model_shape"]
 
 # The four per-tower dimensions pruning changes; everything else is structure.
 PRUNABLE: tuple[str, ...] = ("layers", "heads", "ffn", "width")
@@ -258,3 +258,16 @@ class ModelBatch:
             arrays={k: TowerArrays(**{d: np.atleast_1d(v[index]) for d, v in vars(a).items()}) for k, a in self.arrays.items()},
             names=names,
         )
+
+
+def model_shape(models: "ModelBatch | ModelConfig") -> list[str]:
+    """Compact shape per design, towers in the base's order:
+    'vision 9L/6H/2304F/672E | text 8L/6H/1536F/512E' (layers, heads, FFN width, embedding width)."""
+    batch = models if isinstance(models, ModelBatch) else ModelBatch.from_configs(models)
+    parts = []
+    for t in batch.base.towers:
+        a = batch.arrays[t.kind]
+        parts.append(
+            [f"{t.kind} {l}L/{h}H/{f}F/{e}E" for l, h, f, e in zip(a.layers.tolist(), a.heads.tolist(), a.ffn.tolist(), a.width.tolist())]
+        )
+    return [" | ".join(row) for row in zip(*parts)]

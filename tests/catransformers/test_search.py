@@ -356,7 +356,8 @@ def test_results_folder_contract(tmp_path):
     pareto = pd.read_csv(tmp_path / "pareto.csv")
     run = json.load(open(tmp_path / "run.json"))
     space = result.setup.space
-    expected = ["id", "generation", *space.model_columns, *hw_models.SEARCH_KEYS, *METRIC_KEYS, "accuracy_metric",
+    expected = ["id", "generation", *space.model_columns, *hw_models.SEARCH_KEYS, "model_shape", *METRIC_KEYS, "accuracy_metric",
+                "accuracy_extrapolated", "accuracy_extrapolated_reason", "scenario", "use_region", "intensity_g_per_kwh", "inferences",
                 "meets_latency_s", "meets_area_um2", "meets_tops", "feasible", "failed", "pareto"]
     assert list(ev.columns) == expected and list(pareto.columns) == expected
     assert ev["id"].tolist() == list(range(len(ev))) and sorted(ev["generation"].unique()) == [1, 2, 3]

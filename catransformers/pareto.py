@@ -1,4 +1,4 @@
-"""Non-dominated sets in numpy: ties kept (two equal points never remove each other), duplicate designs once."""
+"""Non-dominated sets in numpy (one filter for search and plots): ties kept, duplicate designs once."""
 
 from __future__ import annotations
 
