@@ -293,7 +293,8 @@ def accelforge_actions() -> str:
     mp = H.map_gemm(H.Gemm(gname, m=m, k=k, n=n), H.HardwareBatch.from_configs([hw]), profile=H.load_profile("reference"), detail=True)
     d = mp.detail
     table = _fmt_table(["tensor at the L2 (AccelForge)", "M words read", "M words written"], rows)
-    return (f"AccelForge {data['version']} on {gname} ({m}x{k}x{n}), {dname}, {orient}: {data['latency_cycles']:,.0f} cycles, the L2 "
+    return (f"AccelForge {data['version']} on {gname} ({m}x{k}x{n}), {dname}, orientation {orient} (rows = pe_depth; its other "
+            f"orientation is faster, see the table above): {data['latency_cycles']:,.0f} cycles, the L2 "
             f"link's {sum(float(v) for key, v in acts.items() if key.startswith('L2<SEP>')) / bits / 1e6:.1f} M words over "
             f"l2_bw = {cfg['l2_bw']} words/cycle (MACs alone: {data['latency_by_level']['MAC']:,.0f} cycles).\n\n{table}\n\n"
             f"Ours (strict setting) on the same case: {ours[(gname, dname)]['cycles']:,.0f} cycles, L2 <-> array "
@@ -447,22 +448,27 @@ Reading the tables (mechanisms; the numbers are in the tables above):
   is faster (128x16 with `l2_bw` 32) ZigZag's utilisation stays near 0.8; suspected reason (not
   verified from ZigZag's stall breakdown): ZigZag serialises transfers that share an L2 port,
   which our per-operand port model does not charge below the port width.
-- **AccelForge, L2-bound designs**: a weights-only register means no partial sum can stay in
-  a PE; AccelForge writes every partial sum to the L2 and reads it back after each reduction
-  over the array's rows, and those words share the one link with inputs and weights, so it is
-  about 2x slower than our strict setting, which lets the PE's single register word hold the
-  stationary operand of any dataflow, including an output-stationary accumulator (our strict
-  setting picks OS on these designs; see "our util, bound"). AccelForge's own action counts
-  show the partial-sum traffic (section 2.1). Adding a 1-word partial-sum register per MAC to
-  AccelForge's architecture, as a check of this reading, made its mapper slower still (3-7x on
-  the large GEMMs), so that variant was dropped: the reading rests on the action counts. The attention GEMMs (197 x 64 x 197 and 197 x 197 x 64) are outliers of
+- **AccelForge, L2-bound designs**: in the array's native orientation (rows = `pe_depth`) a
+  weights-only register means no partial sum can stay in a PE: AccelForge writes every partial
+  sum to the L2 and reads it back after each reduction over the array's rows, and those words
+  share the one link with inputs and weights (section 2.1: about 2x our strict setting's
+  cycles there). Our strict setting lets the PE's single register word hold the stationary
+  operand of any dataflow, including an output-stationary accumulator, and picks OS on these
+  designs (see "our util, bound"). With the transposed orientation (rows = `pe_width`, the
+  long reduction down 256 rows) AccelForge does better, and its best orientation is the one
+  compared above: it still needs 1.1-1.5x our cycles on the large GEMMs. Suspected reason for that
+  remainder (not verified term by term): AccelForge's shared link also carries the GLB -> L2
+  fills of inputs and weights (the L2 writes in section 2.1), which our model charges on the
+  GLB side. Adding a 1-word partial-sum register per MAC to AccelForge's architecture, as a
+  check of the first reading, made its mapper slower still (3-7x on the large GEMMs), so that
+  variant was dropped. The attention GEMMs (197 x 64 x 197 and 197 x 197 x 64) are outliers of
   up to 25x, at utilisation 0.01-0.03 in AccelForge. Suspected reason: 197 is prime and the
   mapper appears to tile only by exact factors of a loop bound, so a 197-long dimension cannot
   be spread over 128, 64 or 32 columns (on the 256-wide array it fits whole, and that row
   agrees within 10 %); our mapper and ZigZag pad the last fold. If so, it is a limit of the
   oracle's mapping space for these shapes, not a property of the template.
-- **Energy**: with equal per-access energies the totals agree within the medians shown, ours a
-  few per cent higher on the large GEMMs (the per-level traffic split was not compared here).
+- **Energy**: with equal per-access energies the totals agree within the medians shown; the
+  per-row ratios are in the tables (the per-level traffic split was not compared here).
 
 ### 2.1 Where AccelForge's L2 traffic goes
 
