@@ -103,7 +103,7 @@ def bench_e2e(repeats: int) -> None:
 def _run(overrides: dict, out: str | None = None):
     from catransformers.search import load_spec, run_search
 
-    return run_search(load_spec(overrides=overrides), out, report=False)
+    return run_search(load_spec(overrides=overrides), out)
 
 
 def bench_random(seeds: int) -> None:

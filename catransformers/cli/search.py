@@ -13,7 +13,7 @@ from ..summary import compare_summary, search_summary
 from . import args as A
 from .progress import ProgressBar, progress_enabled
 
-__all__ = ["add_parsers", "cmd_search", "cmd_compare", "cmd_plot"]
+__all__ = ["add_parsers", "cmd_search", "cmd_compare", "cmd_plot", "write_reports"]
 
 
 @contextlib.contextmanager
@@ -28,6 +28,27 @@ def _backend(args: argparse.Namespace) -> Iterator[Any]:
         yield backend
 
 
+def write_reports(result: Any, out_dir: str, plotlyjs: str = "directory", js_dir: str | None = None) -> str:
+    """report.html of a finished search, built from the in-memory result (search does not plot; the CLI composes the two).
+
+    The build time goes into run.json's timings as report_s (and total_s grows by it)."""
+    import time
+
+    from ..io import atomic_write_json
+    from ..viz import results_from, write_report
+
+    t0 = time.perf_counter()
+    path = write_report(results_from(result, out_dir), os.path.join(out_dir, "report.html"), plotlyjs=plotlyjs, js_dir=js_dir)
+    dt = time.perf_counter() - t0
+    timings = dict(result.run.get("timings") or {})
+    timings["report_s"] = round(dt, 4)
+    if "total_s" in timings:
+        timings["total_s"] = round(timings["total_s"] + dt, 4)
+    result.run["timings"] = timings
+    atomic_write_json(os.path.join(out_dir, "run.json"), result.run)
+    return path
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from ..search import load_spec, run_search
 
@@ -36,13 +57,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     bar = ProgressBar(progress_enabled(args), spec.mode)
     try:
         with _backend(args) as backend:
-            result = run_search(spec, out_dir, resume=args.resume, progress=bar, report=not args.no_report, evaluator=backend)
+            result = run_search(spec, out_dir, resume=args.resume, progress=bar, evaluator=backend)
     except KeyboardInterrupt:
         bar.close()
         print(f"catransformers: interrupted; {out_dir} keeps the last generation's checkpoint: add --resume to continue", file=sys.stderr)
         return 130
     finally:
         bar.close()
+    if not args.no_report:
+        write_reports(result, out_dir, args.plotlyjs)
     print(search_summary(result, out_dir))
     if result.status == "no-feasible":
         print(f"catransformers: warning: {result.run['message']}", file=sys.stderr)
@@ -65,9 +88,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     try:
         with _backend(args) as backend:
             scenarios = args.scenarios.split(",") if args.scenarios is not None else None
-            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, report=not args.no_report, evaluator=backend, scenarios=scenarios)
+            result = run_compare(spec, args.modes.split(","), args.out, progress=progress, evaluator=backend, scenarios=scenarios)
     finally:
         bar.close()
+    if not args.no_report:
+        from ..viz import results_from, write_compare_report
+
+        # one plotly.js in the compare folder, shared by every mode's report and compare.html
+        for r in result.results.values():
+            write_reports(r, r.out_dir, args.plotlyjs, js_dir=args.out)
+        write_compare_report(args.out, {m: results_from(r) for m, r in result.results.items()}, plotlyjs=args.plotlyjs, table=result.table)
     text, warnings = compare_summary(result, args.out)
     print(text)
     for line in warnings:
@@ -76,32 +106,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """Re-render from files: what is read back is checked like any other input (viz.load_results)."""
     from ..errors import ConfigError
+    from ..viz import render
 
-    folder = args.dir
-    if folder.endswith(".csv"):
-        from ..viz import render
-
-        for path in render(folder):
-            print(path)
-        return 0
-    compare_json = os.path.join(folder, "compare.json")
-    if os.path.exists(compare_json):
-        from ..viz import write_compare_report, write_report
-
-        with open(compare_json, encoding="utf-8") as fh:
-            modes = json.load(fh)["modes"]
-        mode_dirs = {m: os.path.join(folder, sub) for m, sub in modes.items()}
-        for m, d in mode_dirs.items():
-            print(write_report(d))
-        print(write_compare_report(folder, mode_dirs))
-        return 0
-    if not os.path.exists(os.path.join(folder, "run.json")):
-        raise ConfigError(f"plot: {folder!r} has no run.json or compare.json; allowed: a folder written by `catransformers search` or `compare`")
-    from ..viz import write_report
-
-    print(write_report(folder))
+    target = args.dir
+    if os.path.isdir(target) and not any(
+        os.path.exists(os.path.join(target, f)) for f in ("run.json", "compare.json", "evaluations.csv")
+    ) and not any(os.path.isfile(os.path.join(target, d, "evaluations.csv")) for d in os.listdir(target)):
+        raise ConfigError(f"plot: {target!r} has no run.json or compare.json; allowed: a folder written by `catransformers search` or `compare`, or a sweep CSV")
+    if not os.path.exists(target):
+        raise ConfigError(f"plot: {target!r} has no run.json or compare.json (it does not exist); allowed: a folder written by `catransformers search` or `compare`, or a sweep CSV")
+    for path in render(target, args.html_out, plotlyjs=args.plotlyjs, image_format=args.format):
+        print(path)
+    if args.format:
+        print(f"figures as {args.format}: {os.path.join(os.path.dirname(os.path.abspath(path)), 'figures')}")
     return 0
+
+
+def _add_report_args(p: argparse.ArgumentParser) -> None:
+    from ..viz.report import PLOTLYJS_MODES
+
+    p.add_argument(
+        "--plotlyjs", choices=PLOTLYJS_MODES, default="directory",
+        help="how reports load plotly.js: directory (default: one plotly-<version>.min.js beside the reports, works offline), inline (in every page), cdn (needs internet)",
+    )
 
 
 def _add_search_args(p: argparse.ArgumentParser) -> None:
@@ -120,6 +149,7 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", dest="progress", action="store_true", default=None, help="progress on stderr (default on: a bar on a terminal, one line per 10 generations otherwise, and a note when the hypervolume stops improving)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
+    _add_report_args(p)
     p.add_argument("--data", metavar="CSV|DIR", help="measure accuracy on real data (openclip estimator): an image-caption CSV or an ImageFolder; more options with --set accuracy.options.KEY=VALUE")
     dist = p.add_mutually_exclusive_group()
     dist.add_argument("--workers", type=int, metavar="N", help="evaluate populations on a local Dask cluster of N worker processes (distributed extra)")
@@ -148,4 +178,7 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser("plot", help="re-render report.html (and compare.html) of a results folder, or plot a sweep CSV")
     p.add_argument("dir", metavar="DIR|SWEEP.csv", help="a folder written by search or compare, or a CSV written by sweep")
+    p.add_argument("--out", dest="html_out", metavar="FILE.html", help="the page to write (one results folder or a sweep CSV only; default DIR/report.html, or the CSV's name with .html)")
+    p.add_argument("--format", choices=("png", "svg"), help="also write every figure as a static image into figures/ beside the page (needs the static extra: kaleido, and Chromium or Chrome on PATH)")
+    _add_report_args(p)
     p.set_defaults(func=cmd_plot)

@@ -215,13 +215,13 @@ def run_compare(
     progress: Callable[[str, Any], None] | None = None,
     evaluator: Any = None,
     n_targets: int = 3,
-    report: bool = True,
     scenarios: Sequence[str] | None = None,
 ) -> CompareResult:
     """Run `spec` under each mode into out_dir/<mode>/ (each mode's own objectives, constraints
-    and reference point), then write compare.csv, compare.json and compare.html. With
-    `scenarios` (see scenario_specs): every mode under every scenario, into
-    out_dir/<scenario>/<mode>/, one table with a scenario column and the carbon-vs-energy gains."""
+    and reference point), then write compare.csv and compare.json (compare.html is the caller's:
+    search does not plot). With `scenarios` (see scenario_specs): every mode under every
+    scenario, into out_dir/<scenario>/<mode>/, one table with a scenario column and the
+    carbon-vs-energy gains."""
     from .runner import run_search
 
     modes = list(dict.fromkeys(m.strip() for m in modes if m.strip()))
@@ -238,7 +238,7 @@ def run_compare(
     results = {}
     for label, (sc, mode, run_spec, sub) in runs.items():
         cb = (lambda p, _m=label: progress(_m, p)) if progress is not None else None
-        results[label] = run_search(run_spec, os.path.join(out_dir, sub), progress=cb, evaluator=evaluator, report=report)
+        results[label] = run_search(run_spec, os.path.join(out_dir, sub), progress=cb, evaluator=evaluator)
     fronts = {m: r.pareto for m, r in results.items()}
     primaries = {label: get_mode(runs[label][1]).primary for label in runs}
     searched = [label for label in runs if "accuracy" in get_mode(runs[label][1]).objectives]
@@ -268,8 +268,6 @@ def run_compare(
             "spec": spec.as_dict(),
         },
     )
-    if report:
-        write_compare_html(out_dir, {label: os.path.join(out_dir, v[3]) for label, v in runs.items()})
     return CompareResult(table=table, results=results, targets=targets, out_dir=out_dir, scenarios=scenario_rows, gains=gains)
 
 
@@ -281,8 +279,3 @@ def for_mode(spec: SearchSpec, mode: str) -> SearchSpec:
     d["search"].update(mode=mode, objectives=[], constraints=[], reference_point={})
     return spec_from_mapping(d)
 
-
-def write_compare_html(out_dir: str, mode_dirs: Mapping[str, str]) -> str:
-    from ..viz import write_compare_report  # plotly, imported only here
-
-    return write_compare_report(out_dir, dict(mode_dirs))

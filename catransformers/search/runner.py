@@ -227,10 +227,9 @@ def run_search(
     resume: bool = False,
     progress: Callable[[Progress], None] | None = None,
     evaluator: EvaluatorArg = None,
-    report: bool = True,
 ) -> SearchResult:
     """Run the search `spec` describes; with `out_dir`, write evaluations.csv, pareto.csv,
-    run.json, report.html and a checkpoint per generation there.
+    run.json and a checkpoint per generation there (the report is the caller's: search does not plot).
 
     resume: continue from `out_dir`'s checkpoint (same spec; generations may grow); the result
     equals an uninterrupted run. progress: called after each generation and checkpoint; it may
@@ -264,7 +263,7 @@ def run_search(
         counts = {**archive.counts(), **archive.tally()}
     label = label or _accuracy_metric(pop_eval)
     t0 = time.perf_counter()
-    result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, t_start, report)
+    result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, t_start)
     log.debug("search finished in %.2f s (write %.2f s)", time.perf_counter() - t_start, time.perf_counter() - t0)
     return result
 
@@ -443,7 +442,6 @@ def _finish(
     stopped: str | None,
     timings: dict[str, float],
     t_start: float,
-    report: bool,
 ) -> SearchResult:
     t0 = time.perf_counter()
     table = archive.table(label, constants=setup.scenario.row_columns() if hasattr(setup.scenario, "row_columns") else None)
@@ -491,13 +489,6 @@ def _finish(
         timings["total_s"] = time.perf_counter() - t_start
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
         atomic_write_json(os.path.join(out_dir, "run.json"), run)
-        if report:
-            t1 = time.perf_counter()
-            if _write_report(out_dir):
-                timings["report_s"] = time.perf_counter() - t1
-                timings["total_s"] = time.perf_counter() - t_start
-                run["timings"] = {k: round(v, 4) for k, v in timings.items()}
-                atomic_write_json(os.path.join(out_dir, "run.json"), run)
     else:
         timings["total_s"] = time.perf_counter() - t_start
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
@@ -530,13 +521,6 @@ def _recommended(setup: SearchSetup, pareto: Any) -> dict[str, Any] | None:
     # estimator from running again
     rec["breakdown"] = design_breakdown(setup.space, row, setup.scenario, None, setup.spec.profile)
     return rec
-
-
-def _write_report(out_dir: str) -> bool:
-    from ..viz import write_report  # plotly, imported only here
-
-    write_report(out_dir)
-    return True
 
 
 def _write_running(out_dir: str, setup: SearchSetup, hv: list[float], generation: int) -> None:

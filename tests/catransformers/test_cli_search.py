@@ -131,3 +131,31 @@ def test_unknown_key_in_a_spec_file(capsys, tmp_path):
     spec.write_text("[search]\nmode = 'carbon'\n[hardware]\ngird = 'reference'\n")
     code, _, err = run(capsys, "search", "--spec", str(spec), "--out", str(tmp_path / "o"))
     assert code == 2 and "unknown key 'hardware.gird'; allowed in hardware: axes, fixed, grid, profile" in err
+
+
+def test_plot_reads_back_checks_and_exports(capsys, tmp_path):
+    import importlib.util
+    import shutil
+
+    code, _, err = run(capsys, "search", "--out", str(tmp_path / "r"), *SMALL)
+    assert code == 0, err
+    # the shared plotly.js beside the report, loaded relatively
+    assert [p.name for p in (tmp_path / "r").glob("plotly-*.min.js")] and 'src="plotly-' in (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    code, _, err = run(capsys, "plot", str(tmp_path / "r"), "--plotlyjs", "inline", "--out", str(tmp_path / "inline.html"))
+    assert code == 0 and "<script src" not in (tmp_path / "inline.html").read_text(encoding="utf-8")
+    # what plot reads back is validated: a bad flag is one line naming the file, the column and the value
+    ev = pd.read_csv(tmp_path / "r" / "evaluations.csv")
+    ev["feasible"] = ev["feasible"].astype(object)
+    ev.loc[0, "feasible"] = "maybe"
+    ev.to_csv(tmp_path / "r" / "evaluations.csv", index=False)
+    code, _, err = run(capsys, "plot", str(tmp_path / "r"))
+    assert code == 2 and "column 'feasible' holds 'maybe' (row 2); allowed: True or False" in err and len(err.strip().splitlines()) == 1
+    ev.loc[0, "feasible"] = True
+    ev.to_csv(tmp_path / "r" / "evaluations.csv", index=False)
+    code, out, err = run(capsys, "plot", str(tmp_path / "r"), "--format", "png")
+    if importlib.util.find_spec("kaleido") is None:
+        assert code == 2 and "static images need kaleido" in err
+    elif shutil.which("chromium") or shutil.which("google-chrome"):
+        assert code == 0, err
+        for name in ("pareto", "breakdown", "hardware", "hypervolume"):
+            assert (tmp_path / "r" / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

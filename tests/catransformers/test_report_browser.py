@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -83,6 +85,76 @@ def _points(chunk: str) -> int:
     return len(re.findall(r'class="point[" ]', chunk))
 
 
+# Appended to a copy of each page: after plotly has drawn, write what the layout came to into the DOM
+# (axis ranges, the boxes of titles, legend, toolbar and colour bars relative to their figure).
+_FACTS_JS = """
+<script>
+window.addEventListener('load', function () { setTimeout(function () {
+  function box(el, root) {
+    if (!el) return null;
+    var b = el.getBoundingClientRect(), r = root.getBoundingClientRect();
+    if (!b.width && !b.height) return null;
+    return [b.left - r.left, b.top - r.top, b.right - r.left, b.bottom - r.top];
+  }
+  var out = {};
+  document.querySelectorAll('.plotly-graph-div').forEach(function (gd) {
+    var L = gd._fullLayout, f = {width: L.width, height: L.height, traces: gd.data.map(function (t) { return t.name || ''; })};
+    if (L.xaxis) { f.x = L.xaxis.range; f.xtype = L.xaxis.type; }
+    if (L.yaxis) { f.y = L.yaxis.range; f.ytype = L.yaxis.type; }
+    f.title = box(gd.querySelector('.gtitle'), gd);
+    f.xtitle = box(gd.querySelector('.xtitle'), gd);
+    f.ytitle = box(gd.querySelector('.ytitle'), gd);
+    f.legend = box(gd.querySelector('.legend'), gd);
+    f.modebar = box(gd.querySelector('.modebar'), gd);
+    f.colorbars = Array.prototype.map.call(gd.querySelectorAll('.colorbar'), function (c) { return box(c, gd); });
+    f.axis_titles = Array.prototype.map.call(gd.querySelectorAll('.parcoords .axis-title'), function (c) { return box(c, gd); });
+    out[gd.id] = f;
+  });
+  var pre = document.createElement('pre');
+  pre.id = 'layout-facts';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}, 300); });
+</script>
+"""
+
+
+def _with_facts(page: Path) -> Path:
+    probe = page.with_name(page.stem + ".probe.html")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _FACTS_JS + "</body>"), encoding="utf-8")
+    return probe
+
+
+def _facts(dom: str) -> dict:
+    m = re.search(r'<pre id="layout-facts">(.*?)</pre>', dom, flags=re.S)
+    assert m, "the layout probe did not run (plotly did not draw?)"
+    return json.loads(html.unescape(m.group(1)))
+
+
+def _inside(b, f, slack=1.0) -> bool:
+    return b is not None and b[0] >= -slack and b[1] >= -slack and b[2] <= f["width"] + slack and b[3] <= f["height"] + slack
+
+
+def _overlap(a, b) -> bool:
+    return a is not None and b is not None and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _check_layout(name: str, facts: dict) -> None:
+    """What every figure must do: titles and colour bars inside the figure, the legend clear of the toolbar and colour bars."""
+    for fig_id, f in facts.items():
+        where = f"{name}/{fig_id}"
+        for key in ("title", "xtitle", "ytitle"):
+            if f.get(key) is not None:
+                assert _inside(f[key], f), f"{where}: the {key} {f[key]} is cut off (figure {f['width']}x{f['height']})"
+        for cb in f["colorbars"]:
+            assert _inside(cb, f), f"{where}: a colour bar {cb} is cut off (figure {f['width']}x{f['height']})"
+            assert not _overlap(f["legend"], cb), f"{where}: the legend {f['legend']} overlaps a colour bar {cb}"
+        assert not _overlap(f["legend"], f["modebar"]), f"{where}: the legend {f['legend']} overlaps the toolbar {f['modebar']}"
+        assert not _overlap(f["legend"], f["title"]), f"{where}: the legend overlaps the title"
+        for t in f["axis_titles"]:
+            assert _inside(t, f), f"{where}: a parallel-axis title {t} is cut off"
+
+
 @needs_chromium
 def test_reports_render_every_figure_offline(tmp_path):
     carbon = fx.make_results(tmp_path / "carbon", n=60)
@@ -95,25 +167,35 @@ def test_reports_render_every_figure_offline(tmp_path):
     pages = {
         "carbon": Path(write_report(str(carbon))),
         "three": Path(write_report(str(three))),
-        "compare": Path(write_compare_report(str(tmp_path / "cmp"), {"carbon": str(carbon), "energy": str(energy)})),
+        "compare": Path(write_compare_report(str(tmp_path / "cmp"), {"energy": str(energy), "carbon": str(carbon)})),
         "sweep": Path(write_sweep_report(str(fx.make_sweep(tmp_path / "sweep.csv", n=120)), str(tmp_path / "sweep.html"))),
     }
-    rendered = _render_all(pages, tmp_path)
+    rendered = _render_all({k: _with_facts(v) for k, v in pages.items()}, tmp_path)
 
     for name, (dom, log) in rendered.items():
         assert "Uncaught" not in log, f"{name}: JavaScript error in the page:\n" + "\n".join(
             line for line in log.splitlines() if "Uncaught" in line
         )
         assert "WebGL is not supported" not in dom.split("<body", 1)[1], name  # the bundle in <head> holds the text
+        _check_layout(name, _facts(dom))
 
     dom = rendered["carbon"][0]
-    n_front = len(fx.pd.read_csv(carbon / "pareto.csv"))
+    front = fx.pd.read_csv(carbon / "pareto.csv")
+    n_front = len(front)
     pareto = _figure_dom(dom, "fig-pareto")
     assert 'class="main-svg"' in pareto and "scatterlayer" in pareto
-    # every drawable point (60 designs, 1 failed) plus the front drawn again on top
-    assert _points(pareto) == 59 + n_front
+    # every drawable point (60 designs, 1 failed) once: the front on top, the others behind it
+    assert _points(pareto) == 59
     assert 'class="js-line"' in pareto  # the step line
     assert "estimate" in pareto and "maximised" in pareto  # axis title, rendered as SVG text
+    f = _facts(dom)["fig-pareto"]
+    # the view opens on the front: its ranges hold every front point, and not much more than the front
+    x0, x1 = f["x"]
+    y0, y1 = f["y"]
+    assert x0 < front["total_kg"].min() and front["total_kg"].max() < x1
+    assert y0 < front["accuracy"].min() and front["accuracy"].max() < y1
+    span = front["total_kg"].max() - front["total_kg"].min()
+    assert (x1 - x0) <= 1.5 * span + 1e-12
 
     bars = _figure_dom(dom, "fig-breakdown")
     assert "barlayer" in bars and _points(bars) == 3 * n_front  # logic, DRAM, operational per design
@@ -121,8 +203,11 @@ def test_reports_render_every_figure_offline(tmp_path):
 
     hw = _figure_dom(dom, "fig-hardware")
     assert 'class="main-svg"' in hw and "parcoords" in hw
-    assert len(re.findall(r'class="y-axis"', hw)) == 8  # six hardware keys and two objectives
+    ev = fx.pd.read_csv(carbon / "evaluations.csv")
+    n_varying = sum(front[c].nunique() > 1 for c in fx.PRUNE + fx.HW)
+    assert len(re.findall(r'class="y-axis"', hw)) == n_varying + 2  # every varying decision variable and two objectives
     assert "gl-canvas" in hw
+    assert len(ev) == 60
 
     hv = _figure_dom(dom, "fig-hypervolume")
     assert "scatterlayer" in hv and _points(hv) == 6  # six generations
@@ -132,6 +217,8 @@ def test_reports_render_every_figure_offline(tmp_path):
 
     cmp_dom = _figure_dom(rendered["compare"][0], "fig-compare")
     assert len(re.findall(r'class="trace scatter', cmp_dom)) == 4  # two modes x (step line, points)
+    traces = _facts(rendered["compare"][0])["fig-compare"]["traces"]
+    assert traces[-1].startswith("carbon")  # drawn last, on top
 
     sweep = _figure_dom(rendered["sweep"][0], "fig-sweep")
     assert _points(sweep) == 120 + 2  # every hardware point and the two marked designs

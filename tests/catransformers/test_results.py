@@ -31,7 +31,7 @@ SMALL = {"search.population": 10, "search.generations": 3}
 
 
 def small_run(tmp_path, **overrides):
-    return run_search(load_spec(overrides={**SMALL, **overrides}), str(tmp_path), report=False)
+    return run_search(load_spec(overrides={**SMALL, **overrides}), str(tmp_path))
 
 
 # ------------------------------------------------------------------------- the registry

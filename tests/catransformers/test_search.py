@@ -255,7 +255,7 @@ def test_split_and_concat_are_inverse():
 def test_area_and_tops_are_checked_before_evaluation():
     fake = CountingFake()
     spec = load_spec(overrides={"search.population": 40, "search.generations": 3, "constraints.tops": 5.0, "constraints.area_um2": 15e6})
-    result = run_search(spec, None, evaluator=fake, report=False)
+    result = run_search(spec, None, evaluator=fake)
     setup = result.setup
     hw = setup.space.hardware({k: np.concatenate([s[k] for s in fake.seen]) for k in setup.space.columns})
     assert len(hw) == result.run["counts"]["evaluated"] > 0
@@ -307,10 +307,10 @@ def _same_outputs(a, b):
 
 def test_same_seed_same_files_other_seed_other_designs(tmp_path):
     spec = load_spec(overrides={"search.population": 12, "search.generations": 4})
-    a = run_search(spec, str(tmp_path / "a"), report=False)
-    run_search(spec, str(tmp_path / "b"), report=False)
+    a = run_search(spec, str(tmp_path / "a"))
+    run_search(spec, str(tmp_path / "b"))
     _same_outputs(tmp_path / "a", tmp_path / "b")
-    c = run_search(spec.replace(**{"search.seed": 1}), None, report=False)
+    c = run_search(spec.replace(**{"search.seed": 1}), None)
     assert not a.evaluations[list(a.setup.space.columns)].equals(c.evaluations[list(c.setup.space.columns)])
 
 
@@ -320,38 +320,38 @@ def test_resume_equals_uninterrupted(tmp_path, algorithm):
     if algorithm == "nsga3":
         overrides["search.mode"] = "all"
     spec = load_spec(overrides=overrides)
-    run_search(spec, str(tmp_path / "full"), report=False)
+    run_search(spec, str(tmp_path / "full"))
 
     def stop_after_two(p):
         if p.generation == 2:
             raise Interrupted()
 
     with pytest.raises(Interrupted):
-        run_search(spec, str(tmp_path / "cut"), report=False, progress=stop_after_two)
+        run_search(spec, str(tmp_path / "cut"), progress=stop_after_two)
     assert (tmp_path / "cut" / "checkpoint" / "state.pkl").exists()
     assert not (tmp_path / "cut" / "evaluations.csv").exists()
     assert json.loads((tmp_path / "cut" / "run.json").read_text())["status"] == "running"
-    resumed = run_search(spec, str(tmp_path / "cut"), report=False, resume=True)
+    resumed = run_search(spec, str(tmp_path / "cut"), resume=True)
     assert resumed.run["generations_run"] == 5
     _same_outputs(tmp_path / "full", tmp_path / "cut")
 
 
 def test_resume_can_extend_and_refuses_another_spec(tmp_path):
     spec = load_spec(overrides={"search.population": 10, "search.generations": 3})
-    run_search(spec, str(tmp_path / "x"), report=False)
+    run_search(spec, str(tmp_path / "x"))
     longer = spec.replace(**{"search.generations": 5})
-    run_search(longer, str(tmp_path / "x"), report=False, resume=True)
-    run_search(longer, str(tmp_path / "y"), report=False)
+    run_search(longer, str(tmp_path / "x"), resume=True)
+    run_search(longer, str(tmp_path / "y"))
     _same_outputs(tmp_path / "x", tmp_path / "y")
     with pytest.raises(ConfigError, match=r"--resume: the spec differs from the checkpoint's at search.population"):
-        run_search(spec.replace(**{"search.population": 12}), str(tmp_path / "x"), report=False, resume=True)
+        run_search(spec.replace(**{"search.population": 12}), str(tmp_path / "x"), resume=True)
 
 
 # ------------------------------------------------------------------------- results folder
 
 
 def test_results_folder_contract(tmp_path):
-    result = run_search(load_spec(overrides={"search.population": 10, "search.generations": 3}), str(tmp_path), report=False)
+    result = run_search(load_spec(overrides={"search.population": 10, "search.generations": 3}), str(tmp_path))
     ev = pd.read_csv(tmp_path / "evaluations.csv")
     pareto = pd.read_csv(tmp_path / "pareto.csv")
     run = json.load(open(tmp_path / "run.json"))
@@ -377,7 +377,7 @@ def test_results_folder_contract(tmp_path):
 
 def test_no_feasible_design_is_reported_and_still_written(tmp_path):
     spec = load_spec(overrides={"search.population": 8, "search.generations": 2, "constraints.latency_s": 1e-6})
-    result = run_search(spec, str(tmp_path), report=False)
+    result = run_search(spec, str(tmp_path))
     assert result.status == "no-feasible"
     assert result.run["message"].startswith("no feasible design: none of 16 designs meets every constraint (latency_s <= 1e-06: 0 of ")
     assert "area_um2 <= 31,990,347: " in result.run["message"]
@@ -389,7 +389,7 @@ def test_no_feasible_design_is_reported_and_still_written(tmp_path):
 
 def test_everything_over_the_tops_limit_is_never_evaluated():
     fake = CountingFake()
-    result = run_search(load_spec(overrides={"search.population": 8, "search.generations": 2, "constraints.tops": 0.01}), None, evaluator=fake, report=False)
+    result = run_search(load_spec(overrides={"search.population": 8, "search.generations": 2, "constraints.tops": 0.01}), None, evaluator=fake)
     assert fake.seen == [] and result.status == "no-feasible"
     assert "tops <= 0.01: 0 of 16 met" in result.run["message"] and "latency_s <= 0.05: 0 of 0 evaluated met" in result.run["message"]
 
@@ -402,7 +402,7 @@ def test_all_hw_enumerates_the_grid_and_matches_brute_force():
     from catransformers.sweep import sweep
     from catransformers.workloads import get_model
 
-    result = run_search(load_spec(overrides={"search.mode": "all-hw"}), None, report=False)
+    result = run_search(load_spec(overrides={"search.mode": "all-hw"}), None)
     assert result.run["method"] == "exhaustive" and result.run["counts"]["designs"] == 3240
     assert result.run["counts"]["evaluated"] == 3060  # the TOPS cap; every one of them meets the area cap
     brute = sweep(get_model("vit-b-16"), load_scenario("reference"), accuracy=None).table
@@ -417,11 +417,11 @@ def test_all_hw_enumerates_the_grid_and_matches_brute_force():
 
 
 def test_ga_reaches_most_of_the_exact_front_hypervolume():
-    exact = run_search(small_spec(**{"exhaustive.enabled": True}), None, report=False)
+    exact = run_search(small_spec(**{"exhaustive.enabled": True}), None)
     assert exact.run["counts"]["designs"] == 3528
     fractions = []
     for seed in (0, 1):
-        ga = run_search(small_spec(**{"search.population": 20, "search.generations": 15, "search.seed": seed}), None, report=False)
+        ga = run_search(small_spec(**{"search.population": 20, "search.generations": 15, "search.seed": seed}), None)
         assert ga.run["counts"]["designs"] == 300
         fractions.append(ga.hypervolume[-1] / exact.hypervolume[0])
     assert min(fractions) > 0.95, fractions
@@ -429,8 +429,8 @@ def test_ga_reaches_most_of_the_exact_front_hypervolume():
 
 
 def test_exhaustive_over_max_rows_keeps_only_front_rows():
-    full = run_search(small_spec(**{"exhaustive.enabled": True}), None, evaluator=CountingFake(), report=False)
-    capped = run_search(small_spec(**{"exhaustive.enabled": True, "exhaustive.max_rows": 100, "exhaustive.chunk_size": 500}), None, evaluator=CountingFake(), report=False)
+    full = run_search(small_spec(**{"exhaustive.enabled": True}), None, evaluator=CountingFake())
+    capped = run_search(small_spec(**{"exhaustive.enabled": True, "exhaustive.max_rows": 100, "exhaustive.chunk_size": 500}), None, evaluator=CountingFake())
     assert capped.run["counts"] == full.run["counts"]
     assert len(capped.evaluations) < len(full.evaluations)
     cols = list(full.setup.space.columns)

@@ -30,7 +30,7 @@ def _csv(folder: Path, name: str) -> str:
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory):
     out = tmp_path_factory.mktemp("serial")
-    run_search(load_spec(None, SMALL), str(out), report=False)
+    run_search(load_spec(None, SMALL), str(out))
     return out
 
 
@@ -54,7 +54,7 @@ class _DiesOnce:
 
 def test_local_cluster_equals_serial(serial, tmp_path):
     with dask_backend(workers=2) as backend:
-        run_search(load_spec(None, SMALL), str(tmp_path), evaluator=backend, report=False)
+        run_search(load_spec(None, SMALL), str(tmp_path), evaluator=backend)
     for name in ("evaluations.csv", "pareto.csv"):
         assert _csv(tmp_path, name) == _csv(serial, name)
 
@@ -65,7 +65,7 @@ def test_killed_worker_costs_only_a_retry(serial, tmp_path):
     with dask_backend(workers=2) as backend:
         client = backend(None).client
         factory = lambda fn: DaskEvaluator(_DiesOnce(fn, marker), client)  # noqa: E731
-        run_search(load_spec(None, SMALL), str(out), evaluator=factory, report=False)
+        run_search(load_spec(None, SMALL), str(out), evaluator=factory)
     assert os.path.exists(marker)  # a worker really died
     for name in ("evaluations.csv", "pareto.csv"):
         assert _csv(out, name) == _csv(serial, name)

@@ -138,16 +138,31 @@ def test_pareto_front_data_2d_splits_and_sorts():
     assert data["axes"][0].label == "total carbon (kg CO2e)"
     assert data["log"] == (False, False)
     assert data["n_undrawn"] == 1
-    assert data["feasible"]["n"] + data["infeasible"]["n"] + 1 == len(ev)
-    assert data["feasible"]["n"] == int(ev["feasible"].sum())
+    n_front = int(ev["pareto"].sum())
+    # the front is drawn once, on top: not again in the cloud behind it
+    assert data["feasible"]["n"] + data["infeasible"]["n"] + n_front + 1 == len(ev)
+    assert data["feasible"]["n"] + n_front == int(ev["feasible"].sum())
     front = data["front"]
     assert sorted(front["ids"]) == sorted(ev.loc[ev["pareto"], "id"].tolist())
-    assert front["x"] == sorted(front["x"])
+    assert list(front["x"]) == sorted(front["x"])
     # on a max/min front, sorted by carbon, accuracy rises too
-    assert front["y"] == sorted(front["y"])
+    assert list(front["y"]) == sorted(front["y"])
     assert len(data["step"]["x"]) == 2 * front["n"] - 1
-    assert data["step"]["x"][::2] == front["x"]
-    assert len(front["hover"]) == front["n"] and "clusters=" in front["hover"][0] and "text_layers=" in front["hover"][0]
+    assert data["step"]["x"][::2] == list(front["x"])
+    # the view opens on the front: its padded range holds every front point and is narrower than all points
+    (x0, x1), (y0, y1) = data["range"]
+    assert x0 < min(front["x"]) and max(front["x"]) < x1 and y0 < min(front["y"]) and max(front["y"]) < y1
+    hover = front["hover"]
+    assert hover["customdata"].shape == (front["n"], hover["customdata"].shape[1]) and hover["customdata"].dtype == np.float32
+    assert "%{x:.4~g} kg CO2e" in hover["template"] and "model: %{text}" in hover["template"]  # plotted values from the point
+    assert "clusters × PE width × depth" in hover["template"] and "%{hovertext}" in hover["template"]
+    assert "text " in hover["text"][0] and "L/" in hover["text"][0]  # the model, compactly
+    first = ev[ev["pareto"]].sort_values("total_kg").iloc[0]
+    hw = f"{first.clusters}×{first.pe_width}×{first.pe_depth} | {first.l2_sram_kb}, {first.l2_bw} | {first.glb_mb}"
+    assert hover["hovertext"][0] == hw
+    # the full strings agree with the template filled in
+    full = D.hover_text(ev[ev["pareto"]].sort_values("total_kg").head(1), CARBON)[0]
+    assert f"design {int(front['ids'][0])}" in full and hw in full and "kg CO2e" in full
 
 
 def test_front_computed_when_no_pareto_column():
@@ -190,15 +205,54 @@ def test_carbon_breakdown_sums_to_total_and_sorts_by_second_objective():
     np.testing.assert_allclose(b2[[c for c, _ in D.CARBON_PARTS]].sum(axis=1), b2["total_kg"])
 
 
-def test_hardware_parallel_has_six_keys_then_objectives():
-    ev = make_frame()
-    front = ev[ev["pareto"]]
-    p = D.hardware_parallel_data(front, CARBON)
+def test_parallel_covers_every_varying_decision_variable_then_objectives():
+    ev = make_frame(n=200)
+    front = ev[ev["pareto"]].copy()
+    front["glb_mb"] = 4  # one value on the front: a flat axis says nothing, so it is dropped and listed
+    p = D.parallel_data(front, CARBON)
     names = [d["name"] for d in p["dimensions"]]
-    assert names == list(HW) + ["accuracy", "total_kg"]
+    varying = [c for c in PRUNE + HW if front[c].nunique() > 1]
+    assert names == [c for c in PRUNE if c in varying] + [c for c in HW if c in varying] + ["accuracy", "total_kg"]
+    assert "glb_mb" not in names and p["constant"]["glb_mb"] == 4
     assert all(len(d["values"]) == len(front) for d in p["dimensions"])
     assert p["color"] == front["total_kg"].tolist()
-    assert p["dimensions"][0]["tickvals"] == sorted(set(front["clusters"].astype(float)))
+    first_hw = next(d for d in p["dimensions"] if d["group"] == "hardware")
+    assert first_hw["tickvals"] == sorted(set(front[first_hw["name"]].astype(float)))
+    # the run's variable order wins over the column order
+    order = D.parallel_data(front, CARBON, ["vision_heads", "text_layers", "clusters"])
+    assert [d["name"] for d in order["dimensions"]][:2] == [c for c in ("vision_heads", "text_layers") if c in varying][:2]
+
+
+def test_ties_collapse_to_one_row_naming_the_tied_designs():
+    ev = make_frame()
+    front = ev[ev["pareto"]].copy()
+    twin = front.iloc[[0]].copy()
+    twin["id"] = 999
+    twin["l2_bw"] = 512  # no effect on the objectives: same accuracy and carbon
+    both = pd.concat([front, twin], ignore_index=True)
+    out = D.collapse_ties(both, CARBON)
+    assert len(out) == len(front)
+    row = out[out["id"] == front.iloc[0]["id"]].iloc[0]
+    assert row["tied_n"] == 2 and row["tied_ids"] == "999"
+    assert row["tied_differ"].startswith("l2_bw ")
+    assert (out[out["id"] != front.iloc[0]["id"]]["tied_n"] == 1).all()
+    data = D.pareto_front_data(ev.assign(pareto=ev["pareto"]), CARBON, both)
+    assert data["n_front_designs"] == len(both) and data["front"]["n"] == len(front)
+
+
+def test_extrapolated_accuracy_is_drawn_apart_and_counted(tmp_path):
+    ev = make_frame()
+    ev["accuracy_extrapolated"] = ev["text_layers"] < 8
+    ev["accuracy_extrapolated_reason"] = np.where(ev["accuracy_extrapolated"], "text layers below the validated range", "")
+    data = D.pareto_front_data(ev, CARBON, ev[ev["pareto"]])
+    front = ev[ev["pareto"]]
+    assert data["n_front_extrapolated"] == int(front["accuracy_extrapolated"].sum())
+    assert data["front"]["n"] + data["front_extrapolated"]["n"] == len(front)
+    assert all("accuracy extrapolated: text layers" in t for t in data["front_extrapolated"]["hover"]["text"])
+    # behind the front, the trace says it once
+    assert "accuracy extrapolated" in data["feasible_extrapolated"]["hover"]["template"]
+    ok = ~ev["failed"]
+    assert data["n_extrapolated"] == int(ev.loc[ok, "accuracy_extrapolated"].sum())
 
 
 def test_hypervolume_data():
@@ -230,15 +284,18 @@ def test_compare_overlay_one_trace_per_mode():
     b = make_frame(seed=2)
     hw_only = make_frame(seed=3).assign(accuracy=np.nan)
     data = D.compare_overlay_data({"carbon": a[a["pareto"]], "energy": b[b["pareto"]], "all-hw": hw_only[hw_only["pareto"]]})
-    assert [t["mode"] for t in data["traces"]] == ["carbon", "energy"]
+    # drawn in this order: the carbon mode last, on top of the others
+    assert [t["mode"] for t in data["traces"]] == ["energy", "carbon"]
     assert data["skipped"] == ["all-hw"]
     assert data["axes"][0].name == "total_kg" and data["axes"][1].name == "accuracy"
     for t in data["traces"]:
-        assert t["x"] == sorted(t["x"])
+        assert list(t["x"]) == sorted(t["x"])
+        # the view opens on the steps of every mode
+        assert data["range"][0][0] < min(t["step"]["x"]) and max(t["step"]["x"]) < data["range"][0][1]
 
 
 def test_constraint_text_and_counts(tmp_path):
-    assert D.constraint_text(LIMITS) == ["latency ≤ 50 ms", "area ≤ 31.99 mm²", "peak throughput ≤ 20.48 TOPS"]
+    assert D.constraint_text(LIMITS) == ["latency ≤ 50 ms", "accelerator area ≤ 31.99 mm²", "peak throughput ≤ 20.48 TOPS"]  # labels from the metrics registry
     r = D.load_results(str(make_results(tmp_path / "r")))
     c = D.summary_counts(r)
     assert c["evaluated"] == 60 and c["failed"] == 1 and c["generations"] == 6
@@ -277,11 +334,11 @@ def test_figures_carry_units_and_estimate_label():
     bars = F.carbon_breakdown_figure(D.carbon_breakdown_data(front, CARBON))
     assert bars.layout.yaxis.title.text == "carbon (kg CO2e)"
     assert [t.name for t in bars.data] == ["embodied, logic", "embodied, DRAM", "operational"]
-    par = F.hardware_parallel_figure(D.hardware_parallel_data(front, CARBON))
-    assert len(par.data[0].dimensions) == 8
+    par = F.parallel_figure(D.parallel_data(front, CARBON))
+    assert len(par.data[0].dimensions) == len([c for c in PRUNE + HW if front[c].nunique() > 1]) + 2
 
 
-def test_report_is_self_contained_and_atomic(tmp_path, monkeypatch):
+def test_report_inline_is_self_contained_and_atomic(tmp_path, monkeypatch):
     from catransformers import io as cio
     from catransformers.viz import report as R
 
@@ -289,7 +346,7 @@ def test_report_is_self_contained_and_atomic(tmp_path, monkeypatch):
     calls = []
     real = cio.atomic_write_text
     monkeypatch.setattr(R, "atomic_write_text", lambda p, t: (calls.append(p), real(p, t)))
-    path = R.write_report(str(folder))
+    path = R.write_report(str(folder), plotlyjs="inline")
     assert path == str(folder / "report.html") and calls == [path]
     assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
     text = Path(path).read_text(encoding="utf-8")
@@ -305,6 +362,54 @@ def test_report_is_self_contained_and_atomic(tmp_path, monkeypatch):
     n_front = int(pd.read_csv(folder / "pareto.csv").shape[0])
     assert f"Pareto designs ({n_front})" in text
     assert "No feasible design" not in text
+
+
+def test_report_default_loads_one_shared_plotlyjs_beside_it(tmp_path):
+    from plotly.offline import get_plotlyjs
+
+    from catransformers.viz import report as R
+
+    folder = make_results(tmp_path / "run")
+    text = Path(R.write_report(str(folder))).read_text(encoding="utf-8")
+    srcs = _script_srcs(text)
+    assert srcs == [R.plotlyjs_name()] and "plotly.js v" not in text
+    assert (folder / srcs[0]).read_text(encoding="utf-8") == get_plotlyjs()  # offline: the bundle is the local file
+    assert len(text) < len(get_plotlyjs())  # the page carries data, not the library
+    # a compare folder: every page uses the one file at its root, relatively
+    root = tmp_path / "cmp"
+    dirs = {m: str(make_results(root / m, mode=m, seed=s)) for s, m in enumerate(("carbon", "energy"))}
+    written = R.render(str(root))
+    assert sorted(p.name for p in root.glob("*.js")) == [R.plotlyjs_name()] and not list((root / "carbon").glob("*.js"))
+    assert _script_srcs(Path(written[0]).read_text(encoding="utf-8")) == ["../" + R.plotlyjs_name()]
+    assert _script_srcs(Path(written[-1]).read_text(encoding="utf-8")) == [R.plotlyjs_name()]
+    cdn = Path(R.write_report(dirs["carbon"], plotlyjs="cdn")).read_text(encoding="utf-8")
+    assert _script_srcs(cdn)[0].startswith("https://cdn.plot.ly/plotly-")
+    from catransformers import ConfigError
+
+    with pytest.raises(ConfigError, match="plotlyjs.*allowed: directory, inline, cdn"):
+        R.write_report(dirs["carbon"], plotlyjs="nope")
+
+
+def test_search_does_not_import_viz():
+    import subprocess
+
+    code = (
+        "import sys\nfrom catransformers.search import load_spec, run_search\n"
+        "run_search(load_spec(overrides={'search.population': 6, 'search.generations': 2}), None)\n"
+        "assert not [m for m in sys.modules if m.startswith('catransformers.viz') or m.startswith('plotly')], 'search imported viz'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_report_from_memory_equals_report_from_the_folder(tmp_path):
+    from catransformers.viz import report as R
+
+    folder = make_results(tmp_path / "run")
+    back = D.load_results(str(folder))
+    mem = D.results_from(type("R", (), {"evaluations": back.evaluations, "pareto": back.pareto, "run": back.run, "out_dir": str(folder)})())
+    a = Path(R.write_report(mem, str(tmp_path / "a.html"), js_dir=str(tmp_path))).read_text(encoding="utf-8")
+    b = Path(R.write_report(str(folder), str(tmp_path / "b.html"), js_dir=str(tmp_path))).read_text(encoding="utf-8")
+    assert a == b
 
 
 def test_report_without_feasible_design_says_so(tmp_path):
@@ -331,7 +436,7 @@ def test_compare_report_reads_compare_csv_when_present(tmp_path):
     out = tmp_path / "cmp"
     out.mkdir()
     text = Path(write_compare_report(str(out), dirs)).read_text(encoding="utf-8")
-    assert "computed from each mode" in text and 'id="fig-compare"' in text and _script_srcs(text) == []
+    assert "computed from each mode" in text and 'id="fig-compare"' in text and len(_script_srcs(text)) == 1
     pd.DataFrame({"mode": ["carbon", "energy"], "special_column": [1, 2]}).to_csv(out / "compare.csv", index=False)
     text = Path(write_compare_report(str(out), dirs)).read_text(encoding="utf-8")
     assert "compare.csv, as the comparison wrote it" in text and "special_column" in text
@@ -344,7 +449,7 @@ def test_sweep_report(tmp_path):
     out = write_sweep_report(str(csv), str(tmp_path / "sweep.html"))
     text = Path(out).read_text(encoding="utf-8")
     assert 'id="fig-sweep"' in text and 'id="fig-sweep-color"' in text and "minimum carbon" in text
-    assert _script_srcs(text) == []
+    assert _script_srcs(text) == [Path(out).parent.joinpath(_script_srcs(text)[0]).name] and (tmp_path / _script_srcs(text)[0]).exists()
 
 
 def test_render_dispatches_on_what_it_is_given(tmp_path):
@@ -373,3 +478,26 @@ def test_load_results_names_missing_objective_column(tmp_path):
     pd.read_csv(folder / "evaluations.csv").drop(columns=["total_kg"]).to_csv(folder / "evaluations.csv", index=False)
     with pytest.raises(DataError, match="total_kg"):
         D.load_results(str(folder))
+
+
+def test_report_of_a_real_run_shows_the_recommended_design_and_its_breakdown(tmp_path):
+    from catransformers.search import load_spec, run_search
+    from catransformers.viz import report as R
+
+    result = run_search(load_spec(overrides={"search.population": 10, "search.generations": 3}), None)
+    rec = result.run["recommended"]
+    res = D.results_from(result, str(tmp_path))
+    text = Path(R.write_report(res, str(tmp_path / "report.html"))).read_text(encoding="utf-8")
+    head = text.split('data-figure="fig-pareto"')[0]  # at the top, before the figures
+    assert "Recommended design" in head and rec["model_shape"] in head and rec["method"] in head
+    for part in ("energy per inference by component and memory level", "area by part", "latency by op class", "carbon: embodied vs operational", "Mapping chosen for each of the"):
+        assert part in head, part
+    # the recommended design and the best of each objective are marked on the front
+    data = D.pareto_front_data(res.evaluations, D.objectives_of(res.run, res.evaluations), res.pareto, rec)
+    assert [m["id"] for m in data["marks"]] == [rec["id"]] + [b["id"] for b in rec["best_by_objective"].values()]
+    # every design shown carries its model: the table and the hover text
+    assert result.pareto["model_shape"].iloc[0] in text
+    assert all(t.split("<br>")[0] in set(result.pareto["model_shape"]) for t in data["front"]["hover"]["text"])
+    # one count of extrapolated accuracy, the search's own
+    counts = D.summary_counts(res)
+    assert counts["extrapolated"] == result.run["counts"]["accuracy_extrapolated"]

@@ -1,5 +1,7 @@
 """The notebooks run top to bottom (executed, never imported)."""
 
+import importlib.util
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,12 +30,25 @@ def _outputs(nb) -> str:
     return "\n".join(texts)
 
 
+def _data(nb, mime: str) -> list:
+    return [out["data"][mime] for cell in nb.cells for out in cell.get("outputs", []) if mime in out.get("data", {})]
+
+
 def test_quickstart_runs(tmp_path):
     nb = _run("quickstart.ipynb", tmp_path)
     text = _outputs(nb)
     assert "minimum carbon" in text
     assert "complete" in text  # the search finished
     assert "catransformers-quickstart" in text or "carbon" in text
+    # the story in words, computed from the run: carbon shares, the cost of accuracy, carbon vs latency mode
+    assert "operational carbon is" in text and "more carbon" in text and "the carbon mode's choice emits" in text
+    figures = _data(nb, "application/vnd.plotly.v1+json")
+    assert len(figures) == 5  # sweep, front, carbon breakdown, parallel coordinates, compare overlay
+    if importlib.util.find_spec("kaleido") and (shutil.which("chromium") or shutil.which("google-chrome")):
+        pngs = _data(nb, "image/png")
+        missing = [o["data"]["text/plain"] for c in nb.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {}) and "image/png" not in o["data"]]
+        assert not missing, missing  # a static image beside every interactive figure
+        assert all(p.startswith("iVBOR") for p in pngs)  # base64 of a PNG header
 
 
 def test_real_models_runs(tmp_path):
