@@ -178,7 +178,7 @@ def _exact_child(mode: str) -> None:
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        r = run_search(load_spec(overrides={"search.mode": mode, "exact.enabled": True}), os.path.join(tmp, mode), report=False)
+        r = run_search(load_spec(overrides={"search.mode": mode, "exact.enabled": True}), os.path.join(tmp, mode))
         wall = time.perf_counter() - t0
     print(json.dumps({"mode": mode, "front": len(r.pareto), "time_s": wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "hypervolume": r.hypervolume[-1], "feasible": r.run["counts"]["feasible"], "designs": r.run["counts"]["designs"],

@@ -41,8 +41,8 @@ def _quiet_estimator():
 
 
 def _fronts(overrides: dict, tmp_path) -> tuple:
-    exact = run_search(load_spec(overrides={**overrides, "exact.enabled": True}), str(tmp_path / "exact"), report=False)
-    brute = run_search(load_spec(overrides={**overrides, "exhaustive.enabled": True}), str(tmp_path / "brute"), report=False)
+    exact = run_search(load_spec(overrides={**overrides, "exact.enabled": True}), str(tmp_path / "exact"))
+    brute = run_search(load_spec(overrides={**overrides, "exhaustive.enabled": True}), str(tmp_path / "brute"))
     return exact, brute
 
 
@@ -190,7 +190,7 @@ def test_exact_rejects_bad_spec_values():
 
 def test_exact_resumes_to_the_same_front(tmp_path):
     over = {**TINY, **TIGHT, "exact.enabled": True, "exact.chunk": 4}
-    full = run_search(load_spec(overrides=over), str(tmp_path / "full"), report=False)
+    full = run_search(load_spec(overrides=over), str(tmp_path / "full"))
     calls = []
 
     def stop_after_two(p):
@@ -200,9 +200,9 @@ def test_exact_resumes_to_the_same_front(tmp_path):
 
     out = str(tmp_path / "part")
     with pytest.raises(Interrupted):
-        run_search(load_spec(overrides=over), out, report=False, progress=stop_after_two)
+        run_search(load_spec(overrides=over), out, progress=stop_after_two)
     assert calls[-1].generation == 2 and calls[-1].generations == 5 and calls[-1].method == "exact"
-    resumed = run_search(load_spec(overrides=over), out, resume=True, report=False)
+    resumed = run_search(load_spec(overrides=over), out, resume=True)
     assert _keys(resumed) == _keys(full)
     with open(os.path.join(tmp_path, "full", "pareto.csv")) as a, open(os.path.join(out, "pareto.csv")) as b:
         assert a.read() == b.read()
@@ -217,15 +217,15 @@ def test_exact_resume_refuses_another_spec(tmp_path):
         raise Interrupted()
 
     with pytest.raises(Interrupted):
-        run_search(load_spec(overrides=over), out, report=False, progress=stop)
+        run_search(load_spec(overrides=over), out, progress=stop)
     with pytest.raises(ConfigError, match="spec differs"):
-        run_search(load_spec(overrides={**over, "constraints.latency_s": 0.04}), out, resume=True, report=False)
+        run_search(load_spec(overrides={**over, "constraints.latency_s": 0.04}), out, resume=True)
     # a tampered front is refused, not loaded
     with open(os.path.join(out, "checkpoint", "exact.npz"), "r+b") as fh:
         fh.seek(100)
         fh.write(b"\x00\x01\x02")
     with pytest.raises(ConfigError, match="does not match"):
-        run_search(load_spec(overrides=over), out, resume=True, report=False)
+        run_search(load_spec(overrides=over), out, resume=True)
 
 
 def test_exact_refuses_custom_evaluator(tmp_path):
