@@ -69,7 +69,7 @@ arch:
     spatial:
     - {{name: cols, fanout: {cols}, reuse: input}}
     - {{name: rows, fanout: {rows}, reuse: output}}
-{accumulator}  - !Memory
+  - !Memory
     name: Register
     size: {register_bits}
     leak_power: 0
@@ -104,19 +104,6 @@ workload:
 
 BITS = 8
 
-# Optional (hw["accumulator_words"] > 0): a partial-sum register per MAC, for the diagnostic
-# variant "accelforge_acc" (our strict setting lets the one register word be an output
-# accumulator, output-stationary; a weights-only register cannot).
-ACCUMULATOR = """  - !Memory
-    name: Accumulator
-    size: {bits}
-    leak_power: 0
-    area: 0
-    actions:
-    - {{name: read, energy: {pj_bit}, throughput: inf}}
-    - {{name: write, energy: {pj_bit}, throughput: inf}}
-    tensors: {{keep: output}}
-"""
 
 
 def write_inputs(job: dict, inputs_dir: Path) -> tuple[Path, Path]:
@@ -130,12 +117,9 @@ def write_inputs(job: dict, inputs_dir: Path) -> tuple[Path, Path]:
         l2_write_pj_bit=hw["l2_write_pj"] / BITS, l2_link_bits=hw["l2_bw"] * BITS,
         cols=cols, rows=rows, register_bits=hw["register_bytes"] * BITS, reg_pj_bit=hw["reg_pj"] / BITS,
         mac_pj=hw["mac_pj"],
-        accumulator=ACCUMULATOR.format(bits=hw["accumulator_words"] * BITS, pj_bit=hw["reg_pj"] / BITS)
-        if hw.get("accumulator_words") else "",
     )
     inputs_dir.mkdir(parents=True, exist_ok=True)
-    acc = f"_acc{hw['accumulator_words']}" if hw.get("accumulator_words") else ""
-    a = inputs_dir / f"arch_{hw['name']}_{hw['orientation']}{acc}.yaml"
+    a = inputs_dir / f"arch_{hw['name']}_{hw['orientation']}.yaml"
     w = inputs_dir / f"workload_{g['name']}.yaml"
     for path, text in ((a, arch), (w, WORKLOAD.format(**g))):
         if not path.exists() or path.read_text() != text:

@@ -114,9 +114,8 @@ def ensure_accelforge_venv() -> Path:
     return py
 
 
-def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS, accumulator_words: int = 0) -> None:
-    """accumulator_words > 0: the diagnostic variant "accelforge_acc" with a partial-sum register per MAC."""
-    oracle = "accelforge_acc" if accumulator_words else "accelforge"
+def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS) -> None:
+    oracle = "accelforge"
     py = ensure_accelforge_venv()
     if shutil.which("dot") is None:  # AccelForge renders every chosen mapping with Graphviz
         raise SystemExit("AccelForge needs Graphviz's `dot` on PATH (Debian: apt-get install graphviz)")
@@ -136,7 +135,7 @@ def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS, accumula
                                     "mac_pj": float(e.mac_pj), "reg_pj": float(e.register_pj),
                                     "l2_read_pj": float(e.l2_tc_read_pj[0]), "l2_write_pj": float(e.l2_tc_write_pj[0]),
                                     "glb_read_pj": float(e.glb_tc_read_pj[0]), "glb_write_pj": float(e.glb_tc_write_pj[0]),
-                                    "dram_pj": float(e.dram_tc_pj), "accumulator_words": accumulator_words}})
+                                    "dram_pj": float(e.dram_tc_pj)}})
         if not jobs:
             continue
         env = dict(os.environ)
@@ -157,17 +156,50 @@ def run_accelforge_oracle(orientations: tuple[str, ...] = ORIENTATIONS, accumula
         print(f"[{oracle}] {gname}: {len(rows)} rows", file=sys.stderr, flush=True)
 
 
+ACTIONS_JSON = HERE / "accelforge_actions.json"
+ACTIONS_CASE = ("vit_qkv", "P_256x8", "depth_rows")  # an L2-bound design where the two models differ most
+
+
+def accelforge_actions() -> None:
+    """AccelForge's per-memory, per-tensor action counts (bits) for ACTIONS_CASE, written to accelforge_actions.json."""
+    py = ensure_accelforge_venv()
+    prof = H.load_profile("reference")
+    gname, dname, orient = ACTIONS_CASE
+    _, m, k, n = next(g for g in GEMMS if g[0] == gname)
+    cfg = dict(design_configs())[dname]
+    e = H.access_energies(H.HardwareBatch.from_configs([cfg]), prof)
+    job = {"name": "@".join(ACTIONS_CASE), "gemm": {"name": gname, "m": m, "k": k, "n": n},
+           "hw": {"name": dname, "orientation": orient, "pe_width": cfg.pe_width, "pe_depth": cfg.pe_depth,
+                  "l2_kib": cfg.l2_sram_kb, "l2_bw": cfg.l2_bw, "glb_kib": cfg.glb_mb * 1024, "glb_bw": cfg.glb_bw,
+                  "dram_bw": cfg.dram_words_per_cycle, "register_bytes": REGISTER_BYTES, "mac_pj": float(e.mac_pj),
+                  "reg_pj": float(e.register_pj), "l2_read_pj": float(e.l2_tc_read_pj[0]), "l2_write_pj": float(e.l2_tc_write_pj[0]),
+                  "glb_read_pj": float(e.glb_tc_read_pj[0]), "glb_write_pj": float(e.glb_tc_write_pj[0]), "dram_pj": float(e.dram_tc_pj)}}
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    with tempfile.TemporaryDirectory(prefix="accelforge-") as tmp:
+        spec, out = Path(tmp) / "jobs.json", Path(tmp) / "out.json"
+        spec.write_text(json.dumps({"inputs_dir": str(ACCELFORGE_INPUTS), "jobs": [job]}))
+        if subprocess.run([str(py), str(ACCELFORGE_RUNNER), str(spec), str(out)], env=env, cwd=tmp).returncode != 0:
+            raise SystemExit("AccelForge runner failed")
+        res = json.loads(out.read_text())
+    r = res["results"][0]
+    ACTIONS_JSON.write_text(json.dumps({"version": res["version"], "case": list(ACTIONS_CASE), "latency_cycles": r["latency_cycles"],
+                                        "latency_by_level": r["latency_by_level"], "actions_bits": r["actions"]}, indent=1))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("oracle", choices=("zigzag", "accelforge", "accelforge_acc"))
+    ap.add_argument("oracle", choices=("zigzag", "accelforge", "accelforge-actions"))
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--orientations", nargs="+", choices=ORIENTATIONS, default=list(ORIENTATIONS),
                     help="array orientations to give the oracle (AccelForge: about 1-2 min per GEMM and orientation on 2 cores)")
     args = ap.parse_args(argv)
-    if args.oracle == "zigzag":
+    if args.oracle == "accelforge-actions":
+        accelforge_actions()
+    elif args.oracle == "zigzag":
         run_zigzag_oracle(args.workers)
     else:
-        run_accelforge_oracle(tuple(args.orientations), accumulator_words=1 if args.oracle == "accelforge_acc" else 0)
+        run_accelforge_oracle(tuple(args.orientations))
     return 0
 
 

@@ -137,6 +137,8 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
         flags["search.objectives"] = names
     if getattr(args, "exhaustive", False):
         flags["exhaustive.enabled"] = True
+    if getattr(args, "exact", False):
+        flags["exact.enabled"] = True
     if getattr(args, "data", None):
         # Measured accuracy on the user's data: a captions CSV (retrieval) or an image folder (zero-shot).
         key = "zeroshot_folder" if os.path.isdir(args.data) else "retrieval_csv"

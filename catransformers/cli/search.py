@@ -198,6 +198,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<mode>)")
     p.add_argument("--resume", action="store_true", help="continue DIR's run from its last checkpoint (same spec; --generations may grow)")
     p.add_argument("--exhaustive", action="store_true", help="enumerate the space instead of the GA (must fit exhaustive.limit, default 2e6 designs)")
+    p.add_argument("--exact", action="store_true", help="the exact Pareto front of the whole space instead of the GA (modes whose objectives add over the towers; docs/search.md)")
     _add_search_args(p)
     p.set_defaults(func=cmd_search)
 

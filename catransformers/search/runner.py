@@ -62,7 +62,7 @@ class SearchSetup:
     scenario: Any
     accuracy: Any
     reference_point: tuple[float, ...]  # native units, objective order
-    method: str  # "nsga2" | "nsga3" | "exhaustive"
+    method: str  # "nsga2" | "nsga3" | "random" | "exhaustive" | "exact"
 
     @property
     def reference_min(self) -> np.ndarray:
@@ -141,7 +141,7 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
     if hasattr(accuracy, "warn"):
         accuracy.warn = False  # the run counts extrapolated designs once (run.json), not a log line per estimator
     ref = reference_point(objectives, spec.reference_point, mode.reference_point)
-    enumerate_ = spec.exhaustive is True or (spec.exhaustive == "auto" and mode.exhaustive)
+    enumerate_ = not spec.exact and (spec.exhaustive is True or (spec.exhaustive == "auto" and mode.exhaustive))
     if enumerate_ and space.size > spec.exhaustive_limit:
         if spec.exhaustive is True:
             raise ConfigError(
@@ -152,8 +152,8 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
         enumerate_ = False
     from .algorithms import resolve_algorithm  # pymoo, imported on use
 
-    method = "exhaustive" if enumerate_ else resolve_algorithm(spec.algorithm, len(objectives))
-    return SearchSetup(
+    method = "exact" if spec.exact else "exhaustive" if enumerate_ else resolve_algorithm(spec.algorithm, len(objectives))
+    setup = SearchSetup(
         spec=spec,
         mode=mode,
         objectives=objectives,
@@ -165,6 +165,13 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
         reference_point=tuple(ref),
         method=method,
     )
+    if spec.exact and need_accuracy_estimator:
+        from .exact import exact_unsupported
+
+        reason = exact_unsupported(setup)
+        if reason:
+            raise ConfigError(f"exact: {reason}; allowed: the GA (drop --exact / exact.enabled = false)")
+    return setup
 
 
 def _make_evaluator(setup: SearchSetup, evaluator: EvaluatorArg) -> PopulationEvaluator:
@@ -275,7 +282,14 @@ def _run_search(
     pop_eval = _make_evaluator(setup, evaluator)
     archive = Archive(setup.space, setup.objectives, setup.constraints, setup.limits, pop_eval, flag_limits=setup.limits)
     timings = {"prepare_s": time.perf_counter() - t_start, "evaluate_s": 0.0, "algorithm_s": 0.0, "checkpoint_s": 0.0}
-    if setup.method == "exhaustive":
+    if setup.method == "exact":
+        from .exact import run_exact
+
+        if evaluator is not None:
+            raise ConfigError("exact: exact computes costs in process from the analytical model, so a custom evaluator or cluster backend cannot be used; allowed: the GA (drop --exact), or no --workers/--scheduler")
+        counts, hv, label, stopped = run_exact(setup, archive, out_dir, resume=resume, progress=progress, t_start=t_start, timings=timings)
+        generations_run = 1
+    elif setup.method == "exhaustive":
         from .enumerate import enumerate_space
 
         if out_dir is not None:
@@ -477,6 +491,8 @@ def _finish(
     rows_note = None
     if setup.method == "exhaustive" and counts["designs"] > len(table):
         rows_note = f"evaluations.csv holds the {len(table):,} rows kept of {counts['designs']:,} enumerated (over exhaustive.max_rows = {setup.spec.max_rows:,}: the Pareto rows only)"
+    elif setup.method == "exact":
+        rows_note = f"exact front of all {counts['designs']:,} designs: evaluations.csv holds its {len(table):,} designs, evaluated by the pipeline"
     run: dict[str, Any] = {
         "mode": setup.mode.name,
         "status": status,

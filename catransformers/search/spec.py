@@ -62,6 +62,8 @@ class SearchSpec:
     exhaustive_limit: int
     chunk_size: int
     max_rows: int
+    exact: bool = False
+    exact_chunk: int = 64
 
     def as_dict(self) -> dict[str, Any]:
         """The nested, TOML-shaped, JSON-ready form (round-trips through spec_from_mapping)."""
@@ -83,6 +85,7 @@ class SearchSpec:
                 "reference_point": dict(self.reference_point),
             },
             "exhaustive": {"enabled": self.exhaustive, "limit": self.exhaustive_limit, "chunk_size": self.chunk_size, "max_rows": self.max_rows},
+            "exact": {"enabled": self.exact, "chunk": self.exact_chunk},
         }
 
     def replace(self, **overrides: Any) -> "SearchSpec":
@@ -289,6 +292,11 @@ def _validate(t: dict[str, Any]) -> SearchSpec:
         if len(set(values)) != len(values):
             raise ConfigError(f"hardware.axes.{key}: {values!r} repeats a value; allowed: each value once")
         axes[key] = tuple(values)
+    exact = t["exact"]["enabled"]
+    if not isinstance(exact, bool):
+        raise ConfigError(f"exact.enabled: {exact!r} is not allowed; allowed: true, false")
+    if exact and enabled is True:
+        raise ConfigError("exact.enabled: true together with exhaustive.enabled = true; allowed: one of them")
     for table in ("model", "hardware"):
         if not isinstance(t[table]["fixed"], Mapping):
             raise ConfigError(f"{table}.fixed: must be a table")
@@ -317,6 +325,8 @@ def _validate(t: dict[str, Any]) -> SearchSpec:
         exhaustive_limit=_int("exhaustive.limit", t["exhaustive"]["limit"], 1, _MAX_DESIGNS),
         chunk_size=_int("exhaustive.chunk_size", t["exhaustive"]["chunk_size"], 1, _MAX_DESIGNS),
         max_rows=_int("exhaustive.max_rows", t["exhaustive"]["max_rows"], 0, _MAX_DESIGNS),
+        exact=exact,
+        exact_chunk=_int("exact.chunk", t["exact"]["chunk"], 1, _MAX_DESIGNS),
     )
 
 

@@ -109,3 +109,14 @@ def test_fusion_section_errors_name_the_field(tmp_path):
         H.energy.parse_fusion({"fuse": 1}, sources)
     with pytest.raises(H.HardwareError, match="fusion.enabled"):
         H.energy.parse_fusion({"enabled": {"value": "yes", "unit": "-", "source": "x"}}, sources)
+
+
+def test_the_catransformers_code_profile_selects_the_reference_fusion():
+    hw = H.reference_grid().take([0, 2000])
+    w = lower(get_model("vit-b-16"))
+    code = H.evaluate_cost(w, hw, profile="catransformers-code")
+    assert H.load_profile("catransformers-code").fusion.cycles["gelu"] == 1
+    assert "quick_gelu" not in H.load_profile("catransformers-code").fusion.cycles
+    assert set(w.op_names) - set(code.op_names) == {"vision.attn_scale", "vision.mlp_act", "text.attn_scale", "text.mlp_act"}
+    default = H.evaluate_cost(w, hw)
+    assert default.op_names == w.op_names

@@ -440,4 +440,4 @@ def test_exhaustive_over_max_rows_keeps_only_front_rows():
 
 def test_defaults_file_is_in_the_package():
     tree = default_spec()
-    assert set(tree) == {"model", "space", "hardware", "constraints", "scenario", "accuracy", "search", "exhaustive"}
+    assert set(tree) == {"model", "space", "hardware", "constraints", "scenario", "accuracy", "search", "exhaustive", "exact"}
