@@ -115,7 +115,10 @@ def _model_toml() -> st.SearchStrategy[tuple[bytes, bool | None]]:
         body = "".join(f"{k} = {v}\n" for k, v in top.items())
         body += "vision = { " + ", ".join(f"{k} = {v}" for k, v in vision.items()) + " }\n"
         body += "text = { " + ", ".join(f"{k} = {v}" for k, v in text.items()) + " }\n"
-        bad = True if any(v in ('"rnn"', '"no"', "nan", "inf", "-inf") for v in list(vision.values()) + list(text.values()) + list(top.values())) else None
+        # "rnn", "no" and non-finite numbers are nonsense in every field but the free-text ones.
+        free_text = ("name", "description")
+        values = list(vision.values()) + list(text.values()) + [v for k, v in top.items() if k not in free_text]
+        bad = True if any(v in ('"rnn"', '"no"', "nan", "inf", "-inf") for v in values) else None
         return body.encode(), bad
 
     return st.one_of(make(), toml_file(base, ["family", "embed_dim", "vision", "text"]))
