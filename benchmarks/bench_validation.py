@@ -479,14 +479,16 @@ Reading the tables (mechanisms; the numbers are in the tables above):
   weights-only register means no partial sum can stay in a PE: AccelForge writes every partial
   sum to the L2 and reads it back after each reduction over the array's rows, and those words
   share the one link with inputs and weights (section 2.1: about 2x our strict setting's
-  cycles there). Our strict setting lets the PE's single register word hold the stationary
-  operand of any dataflow, including an output-stationary accumulator, and picks OS on these
-  designs (see "our util, bound"). With the transposed orientation (rows = `pe_width`, the
-  long reduction down 256 rows) AccelForge does better, and its best orientation is the one
-  compared above: it still needs 1.1-1.5x our cycles on the large GEMMs. Suspected reason for that
-  remainder (not verified term by term): AccelForge's shared link also carries the GLB -> L2
-  fills of inputs and weights (the L2 writes in section 2.1), which our model charges on the
-  GLB side. Adding a 1-word partial-sum register per MAC to AccelForge's architecture, as a
+  cycles there). Our model follows the same semantics: with `pe_register_operands = weights`
+  the register holds weights only, so only the two weight-stationary candidates are legal, also
+  at one register word (an output- or input-stationary candidate would have nowhere to keep its
+  stationary operand; `hw_models/pe.py`, property test
+  `test_a_weights_only_register_maps_weight_stationary_only`). Before this rule our strict
+  setting let one register word hold an output-stationary accumulator and picked OS on these
+  designs, 0.76-0.88x AccelForge's cycles on the large GEMMs (median |error| 23.7 %). With it,
+  both sides are weight-stationary and the large vision GEMMs agree within 10 % (0.90-0.99). The text-tower
+  GEMMs on the 256x8 array are 1.66x AccelForge's cycles (not explained here). Adding a 1-word
+  partial-sum register per MAC to AccelForge's architecture, as a
   check of the first reading, made its mapper slower still (3-7x on the large GEMMs), so that
   variant was dropped. The attention GEMMs (197 x 64 x 197 and 197 x 197 x 64) are outliers of
   up to 25x. AccelForge's own output shows why: its utilisation on them (the `utilisation`
@@ -498,10 +500,9 @@ Reading the tables (mechanisms; the numbers are in the tables above):
   within 10 %). Our mapper and ZigZag pad the last fold. This is a limit of the oracle's
   mapping space for these shapes, not a property of the template, so the summary table gives
   each pair's statistics with and without these 8 (GEMM, design) pairs; the first row is the
-  full set. Without them AccelForge's worst ratio is 1.47x but the median (21.9 %) and the
-  90th percentile (30.5 %) still miss the goal: the remaining gap is the one-word register
-  semantics described above (our strict setting lets OS keep its partial sum in the one
-  register word; AccelForge's weights-only register cannot), not fixed in this revision.
+  full set. Without them the AccelForge pair meets every goal (median 8.6 %, 90th percentile
+  15.6 %, worst 1.66x); with them the median still meets it but the 90th percentile and the
+  worst ratio do not.
 - **ZigZag, the same attention GEMMs**: here they are excluded for a different reason, fill
   and drain. Our model charges SCALE-Sim's fill and drain once per fold (exact against
   SCALE-Sim, section 3) and ZigZag once per layer; the small attention GEMMs have the most folds
