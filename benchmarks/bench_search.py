@@ -60,14 +60,14 @@ def table(rows: list[dict], columns: list[str]) -> str:
 
 def bench_e2e(repeats: int) -> None:
     rows = []
-    for report in (True, False):
+    for report, extra in ((True, []), (False, []), (True, ["--exact"])):
         walls, cpus, timings = [], [], []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory() as tmp:
                 out = os.path.join(tmp, "carbon")
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
-                cmd = CLI + ["search", "--mode", "carbon", "--out", out, "--no-progress"] + ([] if report else ["--no-report"])
+                cmd = CLI + ["search", "--mode", "carbon", "--out", out, "--no-progress"] + ([] if report else ["--no-report"]) + extra
                 subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
                 walls.append(time.perf_counter() - t0)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -75,22 +75,29 @@ def bench_e2e(repeats: int) -> None:
                 with open(os.path.join(out, "run.json")) as fh:
                     timings.append(json.load(fh)["timings"])
         med = {k: statistics.median(t.get(k, 0.0) for t in timings) for k in timings[0]}
+        search_s = [sum(t.get(k, 0.0) for k in ("prepare_s", "evaluate_s", "algorithm_s", "checkpoint_s")) for t in timings]
         rows.append({
-            "outputs": "csv + json + report.html" if report else "csv + json (--no-report)",
+            "outputs": ("--exact, " if extra else "") + ("csv + json + report.html" if report else "csv + json (--no-report)"),
             "wall_s": statistics.median(walls),
             "cpu_s": statistics.median(cpus),
+            # the breakdown: start-up (interpreter, CLI imports), search (prepare incl. pymoo's
+            # import, evaluation, algorithm, checkpoints), write (tables, CSV), report
+            "import_s": statistics.median(w - t.get("total_s", 0.0) for w, t in zip(walls, timings)),
+            "search_s": statistics.median(search_s),
+            "write_s": med.get("write_csv_s", 0.0),
+            "report_s": med.get("report_s", 0.0),
             "evaluate_s": med.get("evaluate_s", 0.0),
             "pymoo+hv_s": med.get("algorithm_s", 0.0),
             "checkpoint_s": med.get("checkpoint_s", 0.0),
-            "csv_s": med.get("write_csv_s", 0.0),
-            "report_s": med.get("report_s", 0.0),
             "prepare_s": med.get("prepare_s", 0.0),
         })
     load = os.getloadavg()[0]
     print(f"\n1. `catransformers search --mode carbon` end to end (population 100 x 100 generations = 10,000 designs), "
           f"median of {repeats}, fresh process each; {os.cpu_count()} CPUs, load average {load:.1f}")
     print(table(rows, list(rows[0])))
-    print("wall_s includes interpreter start-up and imports; the *_s columns are the run's own breakdown (run.json timings).")
+    print("wall_s includes interpreter start-up and imports; import_s = wall_s - the run's own total; search_s, write_s and report_s "
+          "are the run's breakdown (search_s = prepare (pymoo's import included) + evaluate + pymoo+hv + checkpoints); the columns "
+          "after them split search_s further (run.json timings).")
 
 
 def _run(overrides: dict, out: str | None = None):
@@ -160,13 +167,71 @@ def bench_exact(seeds: int) -> None:
     print(table(rows, list(rows[0])))
 
 
+MODES = ("carbon", "latency", "energy", "all")
+BUDGETS = ((100, 20), (100, 50), (100, 100), (200, 100))  # population x generations; (100, 100) is the default
+
+
+def _exact_child(mode: str) -> None:
+    """One exact run over the full space in this (fresh) process: prints a JSON line."""
+    from catransformers.search import load_spec, run_search
+
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        r = run_search(load_spec(overrides={"search.mode": mode, "exact.enabled": True}), os.path.join(tmp, mode))
+        wall = time.perf_counter() - t0
+    print(json.dumps({"mode": mode, "front": len(r.pareto), "time_s": wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "hypervolume": r.hypervolume[-1], "feasible": r.run["counts"]["feasible"], "designs": r.run["counts"]["designs"],
+                      "tower_costs_s": r.run["timings"].get("evaluate_s", 0.0), "filter_pair_s": r.run["timings"].get("algorithm_s", 0.0)}))
+
+
+def bench_exact_full(modes: tuple[str, ...]) -> None:
+    rows = []
+    for mode in modes:
+        out = subprocess.run([sys.executable, __file__, "--exact-child", mode], check=True, cwd=ROOT, capture_output=True, text=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"\n5. the exact front of the whole space (`search --exact`, {rows[0]['designs']:,} designs), fresh process per mode; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}. peak_rss_mib: the process's maximum resident set (getrusage); "
+          "tower_costs_s: per-tower latency/energy on every accelerator; filter_pair_s: tower filters, pairing, global filter")
+    print(table(rows, ["mode", "front", "time_s", "peak_rss_mib", "tower_costs_s", "filter_pair_s", "hypervolume", "feasible"]))
+
+
+def bench_ga_vs_exact(modes: tuple[str, ...], seeds: int) -> None:
+    """The GA scored against the truth: hypervolume fraction and share of the exact Pareto designs found, per mode and budget."""
+    rows = []
+    for mode in modes:
+        exact = _run({"search.mode": mode, "exact.enabled": True})
+        hv_exact = exact.hypervolume[-1]
+        truth = _front_keys(exact)
+        for pop, gens in BUDGETS:
+            fr, recall, times = [], [], []
+            for seed in range(seeds):
+                t0 = time.perf_counter()
+                r = _run({"search.mode": mode, "search.population": pop, "search.generations": gens, "search.seed": seed})
+                times.append(time.perf_counter() - t0)
+                fr.append(r.hypervolume[-1] / hv_exact)
+                recall.append(len(_front_keys(r) & truth) / len(truth))
+            rows.append({"mode": mode, "exact_front": len(truth), "population": pop, "generations": gens, "designs": pop * gens,
+                         "hv_fraction": statistics.median(fr), "worst_seed": min(fr), "exact_found": statistics.median(recall), "ga_s": statistics.median(times)})
+    print(f"\n4. the GA against the exact front of the whole space (3.47e9 designs), per mode; hv_fraction = GA hypervolume / exact "
+          f"(mode's reference point), exact_found = share of the exact Pareto designs the GA's front holds; medians over {seeds} seed(s); "
+          "(100, 100) is the default budget")
+    print(table(rows, list(rows[0])))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="e2e,random,exact", help="comma-separated: e2e, random, exact")
+    parser.add_argument("--only", default="e2e,random,exact,exact-full,ga-vs-exact", help="comma-separated: e2e, random, exact, exact-full, ga-vs-exact")
+    parser.add_argument("--modes", default=",".join(MODES), help="modes for exact-full and ga-vs-exact")
+    parser.add_argument("--exact-child", metavar="MODE", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help="end-to-end repeats (median)")
     parser.add_argument("--seeds", type=int, default=5, help="seeds for the hypervolume comparisons (median)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    if args.exact_child:
+        _exact_child(args.exact_child)
+        return
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     parts = {p.strip() for p in args.only.split(",")}
     if "e2e" in parts:
         bench_e2e(args.repeats)
@@ -174,6 +239,10 @@ def main() -> None:
         bench_random(args.seeds)
     if "exact" in parts:
         bench_exact(args.seeds)
+    if "exact-full" in parts:
+        bench_exact_full(modes)
+    if "ga-vs-exact" in parts:
+        bench_ga_vs_exact(modes, args.seeds)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from catransformers_errors import CATransformersError
+
 __all__ = ["CarbonDataError", "UnknownNameError"]
 
 
-class CarbonDataError(ValueError):
+class CarbonDataError(CATransformersError, ValueError):
     """A bad argument to a lookup (e.g. abatement 90) or a malformed shipped table."""
 
 

@@ -1,12 +1,10 @@
 """Package errors: each derives from the matching builtin so callers can catch either."""
 
+from carbon_data.errors import CarbonDataError
+from catransformers_errors import CATransformersError
 from hw_models.errors import HardwareError
 
-__all__ = ["CATransformersError", "ConfigError", "HardwareError", "DataError", "EvaluationError"]
-
-
-class CATransformersError(Exception):
-    """Base class of every error this package raises on purpose."""
+__all__ = ["CATransformersError", "ConfigError", "HardwareError", "CarbonDataError", "DataError", "EvaluationError", "OutputError"]
 
 
 class ConfigError(CATransformersError, ValueError):
@@ -19,3 +17,7 @@ class DataError(CATransformersError, ValueError):
 
 class EvaluationError(CATransformersError, RuntimeError):
     """An evaluation that failed for one design (e.g. a real-model measurement)."""
+
+
+class OutputError(CATransformersError, OSError):
+    """A result that cannot be written (disk full, read-only folder, a path that is not a regular file)."""

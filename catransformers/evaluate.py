@@ -10,6 +10,7 @@ import numpy as np
 
 from hw_models import CostReport, HardwareBatch, HardwareConfig, Workload, evaluate_cost
 
+from .errors import ConfigError
 from .metrics import METRICS, PIPELINE_METRICS
 from .workloads import ModelBatch, ModelConfig, count_params, lower, model_shape
 
@@ -163,7 +164,9 @@ def evaluate(
     if scenario is not None:
         from .carbon import carbon_report
 
-        carbon = carbon_report(cost.area_um2, cost.energy_j, scenario, node_nm=hw.node_nm, dram_gb=hw.dram_gb)
+        # latency: an amortised embodied share needs each design's use time (inferences x latency)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # an overflow is refused below, named
+            carbon = carbon_report(cost.area_um2, cost.energy_j, scenario, node_nm=hw.node_nm, dram_gb=hw.dram_gb, latency_s=cost.latency_s)
     # 4. accuracy of each model
     acc = None
     if models is not None and accuracy is not None:
@@ -174,5 +177,23 @@ def evaluate(
             estimator = get_estimator(estimator)
         if estimator is not None:
             acc = estimator.estimate(models)
-    return Evaluation(cost=cost, params=params, carbon=carbon, accuracy=acc, hardware=hw, models=models)
+    ev = Evaluation(cost=cost, params=params, carbon=carbon, accuracy=acc, hardware=hw, models=models)
+    _check_finite(ev)
+    return ev
+
+
+def _check_finite(ev: Evaluation) -> None:
+    """A result is finite or it is not returned: an inf or NaN metric means an input beyond what
+    the models can represent (e.g. a yield of 1e-308), so that input is refused, named."""
+    for key, values in ev.metrics().items():
+        if key == "accuracy":
+            continue  # NaN accuracy is "unknown" (a failed measurement), reported as empty
+        bad = ~np.isfinite(np.asarray(values, dtype=float))
+        if bad.any():
+            i = int(np.argmax(bad))
+            inputs = "the carbon scenario (yields, lifetime, intensities)" if key.endswith(("_kg", "_kwh")) else "the hardware or the model"
+            raise ConfigError(
+                f"{key}: the inputs give {float(np.asarray(values)[i])!r} for design {i}; allowed: inputs that give a finite {key} "
+                f"(check {inputs} for extreme values)"
+            )
 

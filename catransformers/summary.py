@@ -260,7 +260,7 @@ def search_summary(result: Any, out_dir: str) -> str:
     objectives = ", ".join(f"{o['direction']} {o['name']}" for o in run["objectives"])
     hv = run["hypervolume"][-1] if run["hypervolume"] else 0.0
     lines = [
-        f"mode {run['mode']} ({objectives}) by {run['method']}, {run['generations_run']} generation(s): "
+        f"mode {run['mode']} ({objectives}) by {_how(run)}: "
         f"{c['designs']:,} designs, {c['evaluated']:,} evaluated, {c['prechecked_out']:,} over the area/TOPS limits, "
         f"{c['feasible']:,} feasible, {c['pareto']:,} on the Pareto front",
         f"hypervolume {hv:.6g} (reference point {run['reference_point']})",
@@ -329,3 +329,9 @@ def compare_summary(result: Any, out_dir: str) -> tuple[str, list[str]]:
     files = ["compare.csv", "compare.json"] + (["gains.csv"] if gains is not None else []) + (["compare.html"] if os.path.exists(os.path.join(out_dir, "compare.html")) else [])
     lines += ["", f"wrote {', '.join(files)} and one folder per run to {out_dir}"]
     return "\n".join(lines), warnings
+
+
+def _how(run: dict) -> str:
+    if run["method"] == "exact":
+        return "exact (the exact Pareto front of the whole space)"
+    return f"{run['method']}, {run['generations_run']} generation(s)"

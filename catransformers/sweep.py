@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -57,7 +59,7 @@ class SweepResult:
         lim = {k: METRICS[k].display(v) for k, v in self.limits.items()}
         lines = [
             f"{self.model.name}: {len(t)} hardware points, {n_ok} feasible "
-            f"(latency <= {lim['latency_s']:g} ms, area <= {lim['area_um2']:.4g} mm², TOPS <= {lim['tops']:g})"
+            f"(latency <= {_limit(lim['latency_s'], 'g')} ms, area <= {_limit(lim['area_um2'], '.4g')} mm², TOPS <= {_limit(lim['tops'], 'g')})"
         ]
         if n_ok == 0:
             lines.append("  no feasible design: every point breaks a limit (see the meets_* columns)")
@@ -100,3 +102,8 @@ def sweep(
 def write_sweep_csv(results: Sequence[SweepResult], path: str) -> None:
     frame = pd.concat([r.table for r in results], ignore_index=True)
     atomic_write_text(path, frame.to_csv(index=False))
+
+
+def _limit(value: float, spec: str) -> str:
+    """A limit for display: `inf` (no limit) reads "any"."""
+    return format(value, spec) if math.isfinite(value) else "any"

@@ -122,18 +122,21 @@ class HardwareConfig:
 
     @classmethod
     def from_toml(cls, path: str) -> "HardwareConfig":
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except OSError as exc:
-            raise HardwareError(f"hardware file {path!r}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise HardwareError(f"hardware file {path!r}: not valid TOML ({exc})") from None
+        from catransformers_errors.files import read_toml
+
+        data = read_toml(path, "hardware file", HardwareError)
         data = data.get("hardware", data)
+        if not isinstance(data, Mapping):
+            raise HardwareError(f"hardware file {path!r}: [hardware] must be a table of HardwareConfig fields")
         return cls.from_mapping(data)
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# Largest value any numeric field may take: far beyond any accelerator (2^40 PEs, KiB, MHz, GB),
+# and small enough that every product the models form (cycles, words, joules) stays finite.
+MAX_VALUE = float(2**40)
 
 
 def dram_words_per_cycle(gbps: Any, frequency_mhz: Any, precision_bits: Any) -> Any:
@@ -156,11 +159,14 @@ def _check_register(reg_bytes: np.ndarray, bits: np.ndarray) -> None:
 def _coerce(key: str, value: Any) -> Any:
     if key in _CHOICE_FIELDS:
         return _coerce_choice(key, value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, np.integer, np.floating)):
+        raise HardwareError(f"hardware.{key}: {value!r} is not allowed; must be a positive number")
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             raise HardwareError(f"hardware.{key}: {value!r} is not a number") from None
+    _check_value(key, value)
     if key in _INT_FIELDS:
         if float(value) != int(float(value)):
             raise HardwareError(f"hardware.{key}: {value!r} must be a whole number")
@@ -194,9 +200,12 @@ def _check_value(name: str, value: Any) -> None:
             raise HardwareError(f"hardware.{name}: {bad[0]!r} is not allowed; allowed: {', '.join(allowed)}")
         return
     v = np.asarray(value)
-    if not np.all(np.isfinite(v)) or np.any(v <= 0):
-        bad = (v[~(np.isfinite(v) & (v > 0))].ravel()[0] if v.ndim else v).item()
+    if v.dtype == bool or v.dtype.kind not in "iuf":
+        bad = v.ravel()[0].item() if v.size else v
         raise HardwareError(f"hardware.{name}: {bad!r} is not allowed; must be a positive number")
+    if not np.all(np.isfinite(v)) or np.any(v <= 0) or np.any(v > MAX_VALUE):
+        bad = (v[~(np.isfinite(v) & (v > 0) & (v <= MAX_VALUE))].ravel()[0] if v.ndim else v).item()
+        raise HardwareError(f"hardware.{name}: {bad!r} is not allowed; must be a positive number up to 2**40")
     if name in _POW2:
         iv = v.astype(np.int64)
         ok = (iv == v) & ((iv & (iv - 1)) == 0)
@@ -240,6 +249,8 @@ class HardwareBatch:
         n = None
         for name in _FIELD_NAMES:
             arr = np.atleast_1d(np.asarray(getattr(self, name)))
+            if arr.ndim != 1:
+                raise HardwareError(f"hardware.{name}: expected a 1-D array, got shape {arr.shape}")
             if name == "edge_latch":
                 if arr.dtype != np.bool_:
                     vals = [_coerce_choice(name, x.item() if hasattr(x, "item") else x) for x in arr.ravel()]
@@ -247,19 +258,27 @@ class HardwareBatch:
             elif name in _CHOICE_FIELDS:
                 arr = arr.astype(str)
             else:
-                dtype = np.int64 if name in _INT_FIELDS else np.float64
-                arr = arr.astype(dtype, copy=False)
-            if arr.ndim != 1:
-                raise HardwareError(f"hardware.{name}: expected a 1-D array, got shape {arr.shape}")
+                _check_value(name, arr)  # before the cast: 1e308 must not wrap round to a negative int
+                if name in _INT_FIELDS:
+                    whole = arr == np.round(arr)
+                    if not np.all(whole):
+                        raise HardwareError(f"hardware.{name}: {arr[~whole][0].item()!r} is not allowed; must be a whole number")
+                    arr = arr.astype(np.int64, copy=False)
+                else:
+                    arr = arr.astype(np.float64, copy=False)
             n = len(arr) if n is None or n == 1 else n
             object.__setattr__(self, name, arr)
         for name in _FIELD_NAMES:
             arr = getattr(self, name)
             if len(arr) == 1 and n != 1:
-                object.__setattr__(self, name, np.repeat(arr, n))
+                arr = np.repeat(arr, n)
             elif len(arr) != n:
                 raise HardwareError(f"hardware.{name}: length {len(arr)} does not match batch length {n}")
-            _check_value(name, getattr(self, name))
+            _check_value(name, arr)
+            # frozen: a private read-only copy, so `batch.pe_width[0] = 48` cannot bypass the checks
+            arr = np.array(arr, copy=True)
+            arr.flags.writeable = False
+            object.__setattr__(self, name, arr)
         _check_register(self.pe_register_bytes, self.precision_bits)
 
     @property

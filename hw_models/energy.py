@@ -375,15 +375,9 @@ def _parse_vector(table: Mapping[str, Any], sources: dict[str, str]) -> dict[str
 @functools.lru_cache(maxsize=16)
 def _load_cached(name: str) -> Profile:
     if name.endswith(".toml"):
-        path = Path(name)
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except OSError as exc:
-            raise HardwareError(f"profile file {name!r}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise HardwareError(f"profile file {name!r}: not valid TOML ({exc})") from None
-        return _parse(data, name)
+        from catransformers_errors.files import read_toml
+
+        return _parse(read_toml(name, "profile file", HardwareError), name)
     if name not in PROFILE_FILES:
         raise HardwareError(f"profile: unknown profile {name!r}; available: {', '.join(sorted(PROFILE_FILES))} or a path to a .toml file")
     with resources.files("hw_models").joinpath("data", PROFILE_FILES[name]).open("rb") as fh:

@@ -86,6 +86,7 @@ def _compute_level(
         codes, count = combine([dense(a.astype(np.int64)) for a in cols + per], Ms.size)
         rep = representatives(codes, count)
         res = run(np.stack([a.take(rep) for a in cols]), [a.take(rep) for a in per])
+        codes = np.broadcast_to(codes, (Ms.size,))  # all rows identical: _combine gives one code, not Ms.size
         back = lambda v: v.take(codes).reshape(Ms.shape)  # noqa: E731
     else:
         res = run(np.stack(cols), per)

@@ -7,6 +7,7 @@ from .protocol import (
     SHAPE_FIELDS,
     AccuracyEstimator,
     AccuracyResult,
+    TowerSeparable,
     TowerShapes,
     as_tower_shapes,
     check_metric,
@@ -14,6 +15,7 @@ from .protocol import (
     range_reason,
     RANGE_REASONS,
     shapes_from_configs,
+    tower_separability,
 )
 from .registry import DEFAULT_ESTIMATOR, available_estimators, get_estimator, register_estimator
 from .surrogate import ClipScalingEstimator, MetricConstants, ScalingConstants, TowerBase, load_constants, tower_rho
@@ -26,6 +28,8 @@ __all__ = [
     "AccuracyEstimator",
     "AccuracyResult",
     "TowerShapes",
+    "TowerSeparable",
+    "tower_separability",
     "as_tower_shapes",
     "shapes_from_configs",
     "check_metric",

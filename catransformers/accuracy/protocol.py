@@ -18,6 +18,8 @@ __all__ = [
     "TowerShapes",
     "AccuracyResult",
     "AccuracyEstimator",
+    "TowerSeparable",
+    "tower_separability",
     "as_tower_shapes",
     "shapes_from_configs",
     "check_metric",
@@ -266,3 +268,34 @@ class AccuracyEstimator(Protocol):
     def estimate(self, shapes: Any) -> AccuracyResult:
         """Accuracies of all designs in `shapes` (anything `as_tower_shapes` accepts)."""
         ...
+
+
+@runtime_checkable
+class TowerSeparable(Protocol):
+    """The declaration the exact search relies on (docs/search.md, "Exact front"): the primary
+    accuracy of a design is `accuracy_from_scores(tower_scores(shapes))`, where
+
+    - `tower_scores` maps each tower name to an (n, k) array of scores that depend on that
+      tower's shape only (k >= 1, the same k for every design), and
+    - `accuracy_from_scores` is non-decreasing in every score of every tower, takes arrays that
+      broadcast together (shape (..., k) per tower) and returns the primary accuracy with
+      their broadcast shape, equal to what `estimate(shapes).primary` gives.
+
+    `separability_problem()` returns None when the declaration holds for this instance, else
+    one line saying why not (e.g. fitted constants that make the estimate decrease).
+    """
+
+    def tower_scores(self, shapes: Any) -> Mapping[str, np.ndarray]: ...
+
+    def accuracy_from_scores(self, scores: Mapping[str, np.ndarray]) -> np.ndarray: ...
+
+    def separability_problem(self) -> str | None: ...
+
+
+def tower_separability(estimator: Any) -> str | None:
+    """None when `estimator` declares itself monotone and tower-separable (TowerSeparable) and
+    the declaration holds; else one line saying why not."""
+    name = getattr(estimator, "name", type(estimator).__name__)
+    if not isinstance(estimator, TowerSeparable):
+        return f"accuracy estimator {name!r} does not declare itself monotone and tower-separable (no tower_scores / accuracy_from_scores)"
+    return estimator.separability_problem()

@@ -189,6 +189,31 @@ class ClipScalingEstimator:
         rt = tower_rho(*ts.tower("text"), self.constants.bases["text"])
         return rv, rt
 
+    def _accuracy(self, metric: str, rv: np.ndarray, rt: np.ndarray) -> np.ndarray:
+        c = self.constants.metrics[metric]
+        err = c.err0 * rv ** (-c.alpha_vision) * rt ** (-c.alpha_text)
+        return np.maximum(c.chance, 1.0 - err)
+
+    # --- TowerSeparable: accuracy = f(rho_vision, rho_text), f non-decreasing in both when
+    # err0 >= 0 and both exponents >= 0 (err falls as either rho grows; max(chance, .) keeps order)
+
+    def tower_scores(self, shapes: Any) -> dict[str, np.ndarray]:
+        """{"vision": rho_vision (n, 1), "text": rho_text (n, 1)}: each tower's kept weight fraction."""
+        rv, rt = self.rho(shapes)
+        return {"vision": rv[:, None], "text": rt[:, None]}
+
+    def accuracy_from_scores(self, scores: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The primary accuracy from per-tower scores (the same expression as `estimate`)."""
+        return self._accuracy(self.primary_metric, np.asarray(scores["vision"])[..., 0], np.asarray(scores["text"])[..., 0])
+
+    def separability_problem(self) -> str | None:
+        c = self.constants.metrics[self.primary_metric]
+        for field, value in (("err0", c.err0), ("alpha_vision", c.alpha_vision), ("alpha_text", c.alpha_text)):
+            if not value >= 0:
+                return (f"{self.label} constants: {self.primary_metric}.{field} = {value!r} < 0, so the estimate is not "
+                        "non-decreasing in each tower's kept fraction")
+        return None
+
     def out_of_range(self, shapes: Any) -> np.ndarray:
         """True where the estimate is an extrapolation (below the smallest fit point or the search-space floor)."""
         ts = self.validate(shapes)
@@ -220,11 +245,7 @@ class ClipScalingEstimator:
         """All three metrics for every design; `primary` is `self.primary_metric`."""
         ts = self.validate(shapes)
         rv, rt = self._rho(ts)
-        values = {}
-        for metric in self.metrics:
-            c = self.constants.metrics[metric]
-            err = c.err0 * rv ** (-c.alpha_vision) * rt ** (-c.alpha_text)
-            values[metric] = np.maximum(c.chance, 1.0 - err)
+        values = {metric: self._accuracy(metric, rv, rt) for metric in self.metrics}
         code = self._range_code(ts, rv, rt)
         flag = code != 0
         rv.setflags(write=False)

@@ -406,15 +406,9 @@ def load_scenario(name_or_path: "str | Path | CarbonScenario") -> CarbonScenario
 
 
 def _from_file(path: Path) -> CarbonScenario:
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"scenario: file {str(path)!r} does not exist; allowed: {', '.join(_presets())} or a path to a .toml file") from None
-    except OSError as exc:
-        raise ConfigError(f"scenario: file {str(path)!r} cannot be read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"scenario: file {str(path)!r} is not valid TOML ({exc})") from None
+    from catransformers_errors.files import read_toml
+
+    data = read_toml(str(path), "scenario", ConfigError)
     data.pop("description", None)
     base_name = data.pop("base", None)
     base = None
@@ -426,5 +420,10 @@ def _from_file(path: Path) -> CarbonScenario:
             )
         base = _from_preset(base_name)
     data.setdefault("name", path.stem)
+    for key, value in data.items():  # a TOML file has real types: "yes" is text, not a boolean
+        kind = _FIELD_TYPES.get(key, (str, False))[0]
+        if kind is not str and isinstance(value, str):
+            allowed = "true or false" if kind is bool else "a number"
+            raise ConfigError(f"{key}: {value!r} (text) is not allowed in a scenario file; allowed: {allowed}")
     return CarbonScenario.from_mapping(data, base=base, where=f"scenario file {path.name}")
 

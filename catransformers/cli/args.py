@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from ..errors import CATransformersError
 
-__all__ = ["pairs", "set_pairs", "split_top", "hardware", "models", "scenario", "accuracy", "spec_overrides", "add_limit_args", "add_common_eval"]
+__all__ = ["limit", "count", "no_empty", "pairs", "set_pairs", "split_top", "hardware", "models", "scenario", "accuracy", "spec_overrides", "add_limit_args", "add_common_eval"]
 
 
 def pairs(text: str, what: str) -> dict[str, str]:
@@ -137,6 +137,8 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
         flags["search.objectives"] = names
     if getattr(args, "exhaustive", False):
         flags["exhaustive.enabled"] = True
+    if getattr(args, "exact", False):
+        flags["exact.enabled"] = True
     if getattr(args, "data", None):
         # Measured accuracy on the user's data: a captions CSV (retrieval) or an image folder (zero-shot).
         key = "zeroshot_folder" if os.path.isdir(args.data) else "retrieval_csv"
@@ -147,6 +149,44 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def limit(text: str) -> float:
+    """A constraint limit: a positive number, or inf (no limit)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; allowed: a positive number or inf") from None
+    if math.isnan(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a positive number or inf (no limit)")
+    return value
+
+
+def count(low: int, high: int):
+    """An argparse type: a whole number in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; allowed: {low:,} to {high:,}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not allowed; allowed: {low:,} to {high:,}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def no_empty(args: argparse.Namespace) -> None:
+    """An option given as '' (or blank) is an error, never a silent fall-back to its default."""
+    from ..errors import ConfigError
+
+    for name, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, str) and not v.strip():
+                raise ConfigError(f"--{name.replace('_', '-')}: empty; give a value (see --help)")
 PROFILE_HELP = (
     "technology profile: reference (default, 22 nm, our physical reading), catransformers-code "
     "(the reference estimator's own accounting, to reproduce the paper), or a profile TOML file"
@@ -156,9 +196,9 @@ PROFILE_HELP = (
 def add_limit_args(p: argparse.ArgumentParser) -> None:
     from ..limits import REFERENCE_LIMITS as ref
 
-    p.add_argument("--max-latency-s", type=float, default=None, help=f"latency limit in s (default {ref['latency_s']:g}, the reference's)")
-    p.add_argument("--max-area-um2", type=float, default=None, help=f"area limit in um^2 (default {ref['area_um2']:,.0f})")
-    p.add_argument("--max-tops", type=float, default=None, help=f"TOPS limit (default {ref['tops']:g})")
+    p.add_argument("--max-latency-s", type=limit, default=None, help=f"latency limit in s (default {ref['latency_s']:g}, the reference's)")
+    p.add_argument("--max-area-um2", type=limit, default=None, help=f"area limit in um^2 (default {ref['area_um2']:,.0f})")
+    p.add_argument("--max-tops", type=limit, default=None, help=f"TOPS limit (default {ref['tops']:g})")
 
 
 def add_common_eval(p: argparse.ArgumentParser) -> None:

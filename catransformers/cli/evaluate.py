@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -35,7 +34,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         rec.setdefault("model", name)
         records.append(rec)
     if args.format == "json":
-        print(json.dumps(records[0] if len(records) == 1 else records, indent=2))
+        from ..io import json_text
+
+        print(json_text(records[0] if len(records) == 1 else records))
     elif args.format == "csv":
         rows = [flat_record(r) for r in records]
         write_csv(rows, list(rows[0]), sys.stdout)
@@ -49,8 +50,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..io import check_output_path
     from ..sweep import sweep
 
+    if args.out:
+        check_output_path(args.out)  # before the sweep: a path that cannot be written costs no compute
     models = A.models(args.model, args.prune)
     scenario = A.scenario(args.scenario, A.set_pairs(args.set))
     limits = {"latency_s": args.max_latency_s, "area_um2": args.max_area_um2, "tops": args.max_tops}

@@ -11,9 +11,10 @@ from .. import __version__
 from ..errors import CATransformersError
 from . import evaluate, real, search
 
-__all__ = ["main", "build_parser", "EXIT_USAGE"]
+__all__ = ["main", "build_parser", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="catransformers", description="Carbon-aware co-design of transformer models and edge accelerators.")
     parser.add_argument("--version", action="version", version=f"catransformers {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("--follow-symlinks", action="store_true", help="an output path that is a symbolic link writes to its target (default: refused)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     evaluate.add_parsers(sub)
     search.add_parsers(sub)
@@ -32,17 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from hw_models import HardwareError
-
-    errors: list[type[BaseException]] = [CATransformersError, HardwareError, FileNotFoundError, IsADirectoryError]
-    try:
-        from carbon_data import CarbonDataError
-
-        errors.append(CarbonDataError)
-    except ImportError:  # pragma: no cover - carbon_data always ships with the package
-        pass
-    return tuple(errors)
+def _os_message(exc: OSError) -> str:
+    """'PATH: reason' for a file-system error the library let through (e.g. a folder it cannot create)."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -52,19 +47,38 @@ def _configure_logging(verbosity: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2): returned, as every other exit
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     _configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
-    except _user_errors() as exc:
-        # Bad input, named by the library: one line, exit 2. Anything else is a bug and keeps its traceback.
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"catransformers: error: {msg}", file=sys.stderr)
-        return EXIT_USAGE
+        from .args import no_empty
+
+        from ..io import follow_symlinks
+
+        no_empty(args)
+        with follow_symlinks(args.follow_symlinks):
+            return func(args)
+    except KeyboardInterrupt:
+        print("catransformers: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except CATransformersError as exc:
+        # Bad input, named by the library: one line, exit 2. Anything else is a bug and keeps its traceback.
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"catransformers: error: {_one_line(str(msg))}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # the user's file system (a path that cannot be read or created): one line too
+        print(f"catransformers: error: {_one_line(_os_message(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
 

@@ -46,8 +46,9 @@ class ProgressBar:
         prefix = f"{label}  " if label else ""
         stats = f"HV {p.hypervolume:.5g}  designs {p.designs:,}  feasible {p.feasible:,}  {p.elapsed_s:.1f} s"
         enumerating = getattr(p, "method", "") == "exhaustive"
+        exact = getattr(p, "method", "") == "exact"  # one step per chunk of accelerators
         note = None
-        if not enumerating and label not in self._noted and stalled(hv):
+        if not enumerating and not exact and label not in self._noted and stalled(hv):
             self._noted.add(label)
             note = (
                 f"{prefix}note: hypervolume up less than {STALL_FRACTION:.1%} over the last {STALL_WINDOW} generations "
@@ -57,7 +58,8 @@ class ProgressBar:
             width = 24
             done = p.generation / p.generations if p.generations else 1.0
             fill = int(round(width * done))
-            self.stream.write(f"\r{prefix}gen {p.generation:>4}/{p.generations:<4} [{'#' * fill}{'-' * (width - fill)}] {stats}")
+            step = "accelerator chunk" if exact else "gen"
+            self.stream.write(f"\r{prefix}{step} {p.generation:>4}/{p.generations:<4} [{'#' * fill}{'-' * (width - fill)}] {stats}")
             self.active = True
             if note:
                 self.stream.write("\n" + note + "\n")
@@ -66,7 +68,8 @@ class ProgressBar:
             self.stream.write(f"{prefix}enumerated {p.designs:,} designs: {stats}\n")  # one line per chunk
         else:
             if p.generation == 1 or p.generation % self.every == 0 or p.generation >= p.generations:
-                self.stream.write(f"{prefix}generation {p.generation}/{p.generations}: {stats}\n")
+                step = "accelerator chunk" if exact else "generation"
+                self.stream.write(f"{prefix}{step} {p.generation}/{p.generations}: {stats}\n")
             if note:
                 self.stream.write(note + "\n")
         self.stream.flush()

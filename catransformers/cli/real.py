@@ -36,6 +36,8 @@ def _real_data(args: argparse.Namespace, clip: Any) -> tuple[Any, Any]:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from .. import real
+
+    real.require_clip("prune")
     from ..units import PER_MILLION
     from ..workloads import count_params
     from ..workloads import prune as prune_dims
@@ -58,6 +60,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 def cmd_measure(args: argparse.Namespace) -> int:
     from .. import real
+
+    real.require_clip("measure")
 
     clip = _load_real(args)
     if args.prune:

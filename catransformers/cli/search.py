@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
+import logging
 import os
 import sys
 from typing import Any, Iterator
 
+from ..errors import ConfigError
 from ..summary import compare_summary, search_summary
 from . import args as A
 from .progress import ProgressBar, progress_enabled
@@ -17,17 +18,49 @@ __all__ = ["add_parsers", "cmd_search", "cmd_compare", "cmd_plot", "write_report
 
 
 @contextlib.contextmanager
-def _backend(args: argparse.Namespace) -> Iterator[Any]:
-    """Serial evaluation, or a Dask cluster with --workers N / --scheduler ADDRESS."""
+def _backend(args: argparse.Namespace, spec: Any) -> Iterator[Any]:
+    """Serial evaluation, or a Dask cluster with --workers N / --scheduler ADDRESS (inputs checked first)."""
     if args.workers is None and args.scheduler is None:
         yield None
         return
-    from ..search.distributed import dask_backend
+    from ..search.distributed import check_address, dask_backend
+    from ..search.runner import prepare
 
+    # Every input is checked before a cluster starts: a typo must not cost a cluster's start-up.
+    if args.scheduler is not None:
+        check_address(args.scheduler)
+    prepare(spec, need_accuracy_estimator=False)
+    for key in ("retrieval_csv", "zeroshot_folder", "finetune_csv"):
+        path = spec.accuracy_options.get(key)
+        if isinstance(path, str) and not os.path.exists(path):
+            flag = "--data" if key != "finetune_csv" else f"accuracy.options.{key}"
+            raise ConfigError(f"{flag}: {path!r} does not exist; allowed: an image-caption CSV or an ImageFolder")
+    _quiet_dask(args.verbose)
     with dask_backend(workers=args.workers, scheduler=args.scheduler) as backend:
         yield backend
 
 
+class _OneLine(logging.Filter):
+    """Dask's records without their tracebacks (a closed connection at shutdown is not our error)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def _quiet_dask(verbosity: int) -> None:
+    """Dask's own loggers at WARNING (INFO with -vv), one line a record: our progress line is the output."""
+    import distributed  # noqa: F401 - importing it applies dask's logging config, which this overrides
+
+    level = logging.INFO if verbosity >= 2 else logging.WARNING
+    for name in ("distributed", "tornado", "bokeh"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        if not any(isinstance(f, _OneLine) for f in logger.filters):
+            logger.addFilter(_OneLine())
+        for handler in logger.handlers:
+            handler.setLevel(level)
 def write_reports(result: Any, out_dir: str, plotlyjs: str = "directory", js_dir: str | None = None) -> str:
     """report.html of a finished search, built from the in-memory result (search does not plot; the CLI composes the two).
 
@@ -56,7 +89,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     out_dir = args.out or os.path.join("results", spec.mode)
     bar = ProgressBar(progress_enabled(args), spec.mode)
     try:
-        with _backend(args) as backend:
+        with _backend(args, spec) as backend:
             result = run_search(spec, out_dir, resume=args.resume, progress=bar, evaluator=backend)
     except KeyboardInterrupt:
         bar.close()
@@ -86,7 +119,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         bar(p, name=mode)
 
     try:
-        with _backend(args) as backend:
+        with _backend(args, spec) as backend:
             scenarios = args.scenarios.split(",") if args.scenarios is not None else None
             result = run_compare(spec, args.modes.split(","), args.out, progress=progress, evaluator=backend, scenarios=scenarios)
     finally:
@@ -139,7 +172,7 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--population", type=int, help="population size (default 100)")
     p.add_argument("--generations", type=int, help="generations, the initial population included (default 100)")
-    p.add_argument("--algorithm", choices=("auto", "nsga2", "nsga3"), help="default auto: NSGA-II for two objectives, NSGA-III for three or more")
+    p.add_argument("--algorithm", metavar="NAME", help="auto (default), nsga2, nsga3 or random. auto: NSGA-II for two objectives, NSGA-III for three or more; random: the uniform random baseline")
     p.add_argument("--scenario", metavar="NAME|FILE", help="carbon scenario preset or TOML file (default reference)")
     p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override a spec key (dotted: search.population=20, space.text_layers=[6,9], hardware.axes.clusters=[1,2]) or a scenario field (plain: use_region=FR); repeatable")
     p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator (default clip-scaling; none, default, or a registered name)")
@@ -152,7 +185,7 @@ def _add_search_args(p: argparse.ArgumentParser) -> None:
     _add_report_args(p)
     p.add_argument("--data", metavar="CSV|DIR", help="measure accuracy on real data (openclip estimator): an image-caption CSV or an ImageFolder; more options with --set accuracy.options.KEY=VALUE")
     dist = p.add_mutually_exclusive_group()
-    dist.add_argument("--workers", type=int, metavar="N", help="evaluate populations on a local Dask cluster of N worker processes (distributed extra)")
+    dist.add_argument("--workers", type=A.count(1, 1024), metavar="N", help="evaluate populations on a local Dask cluster of N worker processes (distributed extra)")
     dist.add_argument("--scheduler", metavar="ADDRESS", help="evaluate populations on an existing Dask cluster (e.g. tcp://host:8786)")
 
 
@@ -165,6 +198,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--out", metavar="DIR", help="results folder (default results/<mode>)")
     p.add_argument("--resume", action="store_true", help="continue DIR's run from its last checkpoint (same spec; --generations may grow)")
     p.add_argument("--exhaustive", action="store_true", help="enumerate the space instead of the GA (must fit exhaustive.limit, default 2e6 designs)")
+    p.add_argument("--exact", action="store_true", help="the exact Pareto front of the whole space instead of the GA (modes whose objectives add over the towers; docs/search.md)")
     _add_search_args(p)
     p.set_defaults(func=cmd_search)
 

@@ -69,7 +69,21 @@ _EXPORTS: dict[str, str] = {
     "tiny_clip": "testing",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "require_clip"])
+
+
+def require_clip(what: str) -> None:
+    """Raise ConfigError in one line when the clip extra (torch, open_clip) is not installed."""
+    from ..errors import ConfigError
+
+    missing = []
+    for module in ("torch", "open_clip"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise ConfigError(f"{what}: needs the clip extra ({', '.join(missing)} not installed); install it: pip install 'catransformers[clip]'")
 
 
 def __getattr__(name: str) -> Any:

@@ -102,6 +102,8 @@ def load_retrieval_csv(
         text = p.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise DataError(f"captions CSV {str(p)!r}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"captions CSV {str(p)!r}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
     lines = text.splitlines()
     if not lines:
         raise DataError(f"captions CSV {str(p)!r}: is empty; needs a header with {image_key!r} and {caption_key!r}")
@@ -148,6 +150,8 @@ def _read_lines(path: Path, what: str) -> list[str]:
         return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     except OSError as exc:
         raise DataError(f"{what} file {str(path)!r}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{what} file {str(path)!r}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
 
 
 def _classnames(spec: str | os.PathLike[str] | Sequence[str] | None, folders: list[str]) -> list[str]:

@@ -81,8 +81,10 @@ def load_pruned(folder: str | os.PathLike[str], *, device: str | torch.device = 
         spec = json.loads((src / SPEC_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError(f"pruned model {str(src)!r}: no {SPEC_FILE}; allowed: a folder written by save_pruned") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"pruned model {str(src)!r}: {SPEC_FILE} is unreadable ({exc})") from None
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8 or not JSON
+        raise DataError(f"pruned model {str(src)!r}: {SPEC_FILE} is unreadable ({' '.join(str(exc).split())})") from None
+    if not isinstance(spec, dict):
+        raise DataError(f"pruned model {str(src)!r}: {SPEC_FILE} is not a JSON object; allowed: a folder written by save_pruned")
     if spec.get("format") != _FORMAT:
         raise DataError(f"pruned model {str(src)!r}: format {spec.get('format')!r}; allowed: {_FORMAT!r}")
     cfg = spec["base_openclip_config"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import functools
 import json
 import logging
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import torch
 from torch import nn
@@ -84,8 +86,10 @@ def read_openclip_config(config: Mapping[str, Any] | str | Path) -> dict[str, An
             data = json.loads(Path(config).read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"OpenCLIP config {str(config)!r}: cannot read ({exc.strerror or exc})") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"OpenCLIP config {str(config)!r}: not valid JSON ({exc})") from None
+        except ValueError as exc:  # not UTF-8, or not JSON
+            raise ConfigError(f"OpenCLIP config {str(config)!r}: not valid UTF-8 JSON ({exc})") from None
+    if not isinstance(data, Mapping) or not isinstance(data.get("model_cfg", data), Mapping):
+        raise ConfigError(f"OpenCLIP config {str(config)!r}: not a JSON object of model settings")
     data = dict(data.get("model_cfg", data))
     return copy.deepcopy(data)
 
@@ -241,6 +245,53 @@ def resolve_source(
     return ModelSource(name, cfg, base, weights_id, tag, ckpt, seed, config is not None)
 
 
+HUB_PROBE_TIMEOUT_S = 3.0  # one TCP connect to the Hub; huggingface_hub's own retries take ~50 s offline
+
+
+def hub_reachable(timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    """Whether the Hugging Face Hub (HF_ENDPOINT, default huggingface.co) accepts a TCP connection."""
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host, port = url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _hub_mode(offline: bool) -> Iterator[None]:
+    """huggingface_hub in offline mode (the local cache only) for one call when the Hub cannot be
+    reached, and its download warnings and open_clip's "Failed to download" kept off stderr:
+    the failure is reported once, as our own one-line error."""
+    import logging
+
+    import huggingface_hub.constants as hub_constants
+
+    class _Drop(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return False
+
+    saved = hub_constants.HF_HUB_OFFLINE
+    drop = _Drop()
+    root, hub = logging.getLogger(), logging.getLogger("huggingface_hub")
+    hub_level = hub.level
+    root.addFilter(drop)  # open_clip logs its download failure with logging.error (the root logger)
+    hub.setLevel(logging.CRITICAL)  # children (huggingface_hub.utils._http) inherit it
+    hub_constants.HF_HUB_OFFLINE = saved or offline
+    try:
+        yield
+    finally:
+        hub_constants.HF_HUB_OFFLINE = saved
+        hub.setLevel(hub_level)
+        root.removeFilter(drop)
+
+
 def load_openclip(
     name: str = "ViT-B-16",
     pretrained: str | None = None,
@@ -267,11 +318,19 @@ def load_openclip(
     cfg = copy.deepcopy(src.config)
     overlay: dict[str, Any] = {}
     if src.pretrained:
+        reachable = hub_reachable()
         try:
-            model = open_clip.create_model(src.name, pretrained=src.pretrained, device="cpu", cache_dir=cache_dir)
+            with _hub_mode(offline=not reachable):
+                model = open_clip.create_model(src.name, pretrained=src.pretrained, device="cpu", cache_dir=cache_dir)
         except Exception as exc:
+            if not reachable:
+                raise DataError(
+                    f"pretrained weights {src.name}/{src.pretrained} are not in the local cache and the Hugging Face Hub "
+                    "cannot be reached (no network); allowed: run once with network access, or pass a local checkpoint (--checkpoint FILE)"
+                ) from None
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
             raise DataError(
-                f"pretrained weights {src.name}/{src.pretrained} could not be loaded ({type(exc).__name__}: {exc}); "
+                f"pretrained weights {src.name}/{src.pretrained} could not be loaded ({reason}); "
                 "they are downloaded on first use: run once with network access, or pass checkpoint=<file>"
             ) from None
         model.eval()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -13,7 +14,7 @@ from .objectives import Constraint, Objective
 from ..pareto import merge_front, pareto_mask
 from .space import DesignSpace
 
-__all__ = ["Archive", "PENALTY", "hardware_checks"]
+__all__ = ["Archive", "PENALTY", "STORED_KEYS", "hardware_checks"]
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 # design, so pymoo never sees inf or NaN. Constraint-dominance ranks these designs by
 # their violation anyway; the value only has to be finite and bad.
 PENALTY = 1e9
+
+# What a checkpoint stores per row; F, G and the flags are derived from these again on resume.
+STORED_KEYS: tuple[str, ...] = ("X", "generation", *EVALUATED_KEYS, "evaluated")
 
 
 def hardware_checks(space: DesignSpace, designs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -76,6 +80,8 @@ class Archive:
         self._fg: tuple[np.ndarray, np.ndarray] | None = None
         self.front = np.empty((0, len(self.objectives)))
         self.cache_hits = 0
+        self._replay: collections.deque[dict[str, np.ndarray]] | None = None
+        self._replay_where = ""
 
     # ------------------------------------------------------------------ sizes and views
 
@@ -132,7 +138,7 @@ class Archive:
             new_rows.append(i)
         self.cache_hits += len(keys) - len(new_rows)
         if new_rows:
-            self.add(self.evaluate_new(X[new_rows], generation))
+            self.add(self._replayed(X[new_rows], generation) if self._replay is not None else self.evaluate_new(X[new_rows], generation))
         rows = np.fromiter((self._index[k] for k in keys), dtype=np.int64, count=len(keys))
         F, G = self._objectives()
         return F[rows], G[rows]
@@ -209,10 +215,55 @@ class Archive:
         if chunk["feasible"].any():
             self.front = merge_front(self.front, chunk["F"][chunk["feasible"]])
 
-    def restore(self, chunks: Sequence[dict[str, np.ndarray]], cache_hits: int = 0) -> None:
-        for c in chunks:
-            self.add(c)
-        self.cache_hits = cache_hits
+    # ------------------------------------------------------------------ resuming from stored rows
+
+    def validate_stored(self, i: int, arrays: Mapping[str, np.ndarray]) -> None:
+        """Check one stored chunk (read back from a checkpoint): its keys, dtypes, shapes, index ranges."""
+        from ..errors import DataError
+
+        where = f"--resume: checkpoint record {i + 1}"
+        if set(arrays) != set(STORED_KEYS):
+            raise DataError(f"{where} has arrays {sorted(arrays)}; allowed: {', '.join(STORED_KEYS)} (a checkpoint of this version)")
+        X = arrays["X"]
+        n = len(X) if X.ndim == 2 else -1
+        if X.dtype != np.int64 or X.ndim != 2 or X.shape[1] != self.space.n_var or n == 0:
+            raise DataError(f"{where}: X has dtype {X.dtype} and shape {X.shape}; allowed: int64 rows of {self.space.n_var} design indices")
+        if (X < 0).any() or (X > self.space.upper).any():
+            raise DataError(f"{where}: X holds indices outside this search space; allowed: a checkpoint of the same spec")
+        for key in STORED_KEYS[1:]:
+            a = arrays[key]
+            want = np.int64 if key == "generation" else bool if key == "evaluated" else np.float64
+            if a.dtype != want or a.shape != (n,):
+                raise DataError(f"{where}: {key} has dtype {a.dtype} and shape {a.shape}; allowed: {np.dtype(want)} of shape ({n},)")
+        if (arrays["generation"] < 1).any():
+            raise DataError(f"{where}: generation numbers below 1")
+
+    def replay_from(self, chunks: Sequence[Mapping[str, np.ndarray]], where: str) -> None:
+        """Answer the next evaluations with these stored chunks, in order, instead of evaluating."""
+        self._replay = collections.deque(chunks)
+        self._replay_where = where
+
+    def end_replay(self) -> None:
+        from ..errors import DataError
+
+        left = len(self._replay or ())
+        self._replay = None
+        if left:
+            raise DataError(f"--resume: {self._replay_where}: {left} stored chunk(s) left over after its generations were replayed (from another run, or edited); allowed: run without --resume to start afresh")
+
+    def _replayed(self, X: np.ndarray, generation: int) -> dict[str, np.ndarray]:
+        from ..errors import DataError
+
+        assert self._replay is not None
+        if not self._replay:
+            raise DataError(f"--resume: {self._replay_where}: the rows end before generation {generation} when replayed (from another run, or edited); allowed: run without --resume to start afresh")
+        c = self._replay.popleft()
+        if c["X"].shape != X.shape or not np.array_equal(c["X"], X) or (c["generation"] != generation).any():
+            raise DataError(
+                f"--resume: {self._replay_where}: the stored rows of generation {generation} are not the designs the search asks for "
+                "(a checkpoint from another seed or spec, or edited); allowed: run without --resume to start afresh"
+            )
+        return self._chunk(c["X"].copy(), generation, {k: c[k].astype(np.float64) for k in EVALUATED_KEYS}, c["evaluated"].copy())
 
     # ------------------------------------------------------------------ results
 

@@ -224,7 +224,11 @@ def run_compare(
     carbon-vs-energy gains."""
     from .runner import run_search
 
-    modes = list(dict.fromkeys(m.strip() for m in modes if m.strip()))
+    given = [m.strip() for m in modes if m.strip()]
+    modes = list(dict.fromkeys(given))
+    if len(modes) != len(given):
+        twice = next(m for m in modes if given.count(m) > 1)
+        raise ConfigError(f"--modes: {twice!r} is given twice; allowed: each mode once")
     if not modes:
         raise ConfigError(f"--modes: empty; allowed: a comma-separated list of {', '.join(list_modes())}")
     for m in modes:

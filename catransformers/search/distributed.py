@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -18,7 +19,7 @@ from typing import Any, Callable, Iterator
 from ..errors import ConfigError
 from .backend import Designs, DesignEvaluator, Metrics, concat_metrics, split_designs
 
-__all__ = ["DaskEvaluator", "dask_backend"]
+__all__ = ["check_address", "DaskEvaluator", "dask_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,16 @@ class DaskEvaluator:
         return concat_metrics([metrics for metrics, _ in parts])
 
 
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|inproc|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
+def check_address(address: str) -> None:
+    """A Dask scheduler address, `[PROTOCOL://]HOST:PORT`, checked before any connection is tried."""
+    m = _ADDRESS.match(address.strip())
+    if not m or not 1 <= int(m.group(3)) <= 65535:
+        raise ConfigError(f"--scheduler: {address!r} is not allowed; allowed: a scheduler address [tcp://]HOST:PORT with PORT 1-65535, e.g. tcp://127.0.0.1:8786")
+
+
 def _threads(client: Any) -> int:
     try:
         return sum(client.nthreads().values())
@@ -76,6 +87,8 @@ def dask_backend(
         raise ConfigError("distributed: give exactly one of workers (a local cluster) or scheduler (an address)")
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers: {workers} is not allowed; must be >= 1")
+    if scheduler is not None:
+        check_address(scheduler)
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -83,12 +96,16 @@ def dask_backend(
     cluster = None
     try:
         if workers is not None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True, dashboard_address=None)
+            # no dashboard; the scheduler's bare HTTP server (health routes) on a free local port, not :8787
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=threads_per_worker, processes=True, dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            )
             client = Client(cluster)
         else:
             try:
                 client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise ConfigError(f"--scheduler: cannot reach {scheduler!r} ({exc})") from None
         log.info("dask: %d worker(s), %d thread(s)", len(client.scheduler_info()["workers"]), _threads(client))
         try:

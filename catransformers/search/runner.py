@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
-import pickle
 import platform
 import time
 from dataclasses import dataclass, field
@@ -12,11 +12,11 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..io import atomic_write_json, atomic_write_text
-from .archive import Archive
+from .archive import STORED_KEYS, Archive
 from .backend import DesignEvaluator, PopulationEvaluator, SerialEvaluator
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, RunLock, clean_temporaries
 from .hypervolume import hypervolume, reference_point, to_minimised
 from .objectives import Constraint, Mode, Objective, get_mode, resolve_constraints, resolve_objectives
 from .space import DesignSpace, build_space
@@ -62,7 +62,7 @@ class SearchSetup:
     scenario: Any
     accuracy: Any
     reference_point: tuple[float, ...]  # native units, objective order
-    method: str  # "nsga2" | "nsga3" | "exhaustive"
+    method: str  # "nsga2" | "nsga3" | "random" | "exhaustive" | "exact"
 
     @property
     def reference_min(self) -> np.ndarray:
@@ -141,7 +141,7 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
     if hasattr(accuracy, "warn"):
         accuracy.warn = False  # the run counts extrapolated designs once (run.json), not a log line per estimator
     ref = reference_point(objectives, spec.reference_point, mode.reference_point)
-    enumerate_ = spec.exhaustive is True or (spec.exhaustive == "auto" and mode.exhaustive)
+    enumerate_ = not spec.exact and (spec.exhaustive is True or (spec.exhaustive == "auto" and mode.exhaustive))
     if enumerate_ and space.size > spec.exhaustive_limit:
         if spec.exhaustive is True:
             raise ConfigError(
@@ -152,8 +152,8 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
         enumerate_ = False
     from .algorithms import resolve_algorithm  # pymoo, imported on use
 
-    method = "exhaustive" if enumerate_ else resolve_algorithm(spec.algorithm, len(objectives))
-    return SearchSetup(
+    method = "exact" if spec.exact else "exhaustive" if enumerate_ else resolve_algorithm(spec.algorithm, len(objectives))
+    setup = SearchSetup(
         spec=spec,
         mode=mode,
         objectives=objectives,
@@ -165,6 +165,13 @@ def prepare(spec: SearchSpec, need_accuracy_estimator: bool = True) -> SearchSet
         reference_point=tuple(ref),
         method=method,
     )
+    if spec.exact and need_accuracy_estimator:
+        from .exact import exact_unsupported
+
+        reason = exact_unsupported(setup)
+        if reason:
+            raise ConfigError(f"exact: {reason}; allowed: the GA (drop --exact / exact.enabled = false)")
+    return setup
 
 
 def _make_evaluator(setup: SearchSetup, evaluator: EvaluatorArg) -> PopulationEvaluator:
@@ -229,14 +236,60 @@ def run_search(
     raise `Interrupted` to stop. evaluator: a PopulationEvaluator, or a factory taking the
     picklable DesignEvaluator (a distributed backend); default: serial, in process.
     """
+    if out_dir is None:
+        return _run_search(spec, None, resume, progress, evaluator)
+    if not str(out_dir).strip():
+        raise ConfigError("--out: empty; give a results folder")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"--out: {out_dir!r} is a file; allowed: a results folder (new or written by a search)") from None
+    except OSError as exc:
+        from ..io import _os_error
+
+        raise _os_error(out_dir, exc) from None
+    if not os.path.isdir(out_dir):
+        raise ConfigError(f"--out: {out_dir!r} is not a folder; allowed: a results folder (new or written by a search)")
+    lock = RunLock(out_dir)
+    with lock.held_for():
+        removed = clean_temporaries(out_dir)
+        if removed:
+            log.info("removed %d leftover temporary file(s) in %s", len(removed), out_dir)
+        try:
+            return _run_search(spec, out_dir, resume, progress, evaluator)
+        except OSError as exc:  # the results folder filled up or became read-only: say so in run.json if possible
+            _write_failed(out_dir, spec, str(exc))
+            raise
+
+
+def _write_failed(out_dir: str, spec: SearchSpec, message: str) -> None:
+    """Best effort: run.json records why the run stopped (a full disk may refuse this write too)."""
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        atomic_write_json(os.path.join(out_dir, "run.json"), {"status": "failed", "message": message, "spec": spec.as_dict(), "seed": spec.seed, "versions": _versions()})
+
+
+def _run_search(
+    spec: SearchSpec,
+    out_dir: str | None,
+    resume: bool,
+    progress: Callable[[Progress], None] | None,
+    evaluator: EvaluatorArg,
+) -> SearchResult:
     t_start = time.perf_counter()
     setup = prepare(spec, need_accuracy_estimator=evaluator is None or not hasattr(evaluator, "evaluate"))
     pop_eval = _make_evaluator(setup, evaluator)
     archive = Archive(setup.space, setup.objectives, setup.constraints, setup.limits, pop_eval, flag_limits=setup.limits)
     timings = {"prepare_s": time.perf_counter() - t_start, "evaluate_s": 0.0, "algorithm_s": 0.0, "checkpoint_s": 0.0}
-    if out_dir is not None:
-        os.makedirs(out_dir, exist_ok=True)
-    if setup.method == "exhaustive":
+    if setup.method == "exact":
+        from .exact import run_exact
+
+        if evaluator is not None:
+            raise ConfigError("exact: exact computes costs in process from the analytical model, so a custom evaluator or cluster backend cannot be used; allowed: the GA (drop --exact), or no --workers/--scheduler")
+        counts, hv, label, stopped = run_exact(setup, archive, out_dir, resume=resume, progress=progress, t_start=t_start, timings=timings)
+        generations_run = 1
+    elif setup.method == "exhaustive":
         from .enumerate import enumerate_space
 
         if out_dir is not None:
@@ -269,28 +322,24 @@ def _run_generations(
     label: str | None = None
     generation = 0
     stopped: str | None = None
+    driver = _RandomDriver(archive, spec.population, spec.seed) if setup.method == "random" else _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.seed)
+    ref_min = setup.reference_min
     if ckpt is not None and resume and ckpt.exists():
-        state, chunks = ckpt.load()
+        state, chunks = ckpt.load(_resume_key(spec), archive.validate_stored)
         diff = _first_difference(_resume_key(spec), state["resume_key"])
         if diff:
             raise ConfigError(f"--resume: the spec differs from the checkpoint's at {diff}; allowed: the same spec (search.generations may change), or a run without --resume")
-        archive.restore(chunks, cache_hits=state["cache_hits"])
-        driver = pickle.loads(state["driver"])
-        driver.attach(archive)
-        hv = list(state["hypervolume"])
-        label = state["accuracy_metric"]
         generation = state["generation"]
-        stopped = state.get("stopped")
+        hv = _replay(driver, archive, chunks, state, ref_min, ckpt.dir)
+        label = state["accuracy_metric"]
+        stopped = state["stopped"]
         for k, v in state["timings"].items():
             timings[k] = timings.get(k, 0.0) + v
         log.info("resumed %s at generation %d (%d designs)", out_dir, generation, len(archive))
-    else:
-        if ckpt is not None:
-            if resume:
-                log.warning("--resume: no checkpoint in %s; starting afresh", out_dir)
-            ckpt.clear()
-        driver = _RandomDriver(archive, spec.population, spec.seed) if setup.method == "random" else _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.seed)
-    ref_min = setup.reference_min
+    elif ckpt is not None:
+        if resume:
+            log.warning("--resume: no checkpoint in %s; starting afresh", out_dir)
+        ckpt.clear()
     last_status = time.perf_counter()
     if out_dir is not None:
         _write_running(out_dir, setup, hv, generation)
@@ -309,14 +358,13 @@ def _run_generations(
             state = {
                 "resume_key": _resume_key(spec),
                 "generation": generation,
-                "driver": pickle.dumps(driver, protocol=pickle.HIGHEST_PROTOCOL),
                 "hypervolume": hv,
                 "cache_hits": archive.cache_hits,
                 "accuracy_metric": label,
                 "stopped": stopped,
                 "timings": {k: v for k, v in timings.items() if k != "prepare_s"},
             }
-            ckpt.save(archive.chunks, state)
+            ckpt.save(archive.chunks, state, keep=STORED_KEYS)
             if time.perf_counter() - last_status > STATUS_EVERY_S:
                 _write_running(out_dir, setup, hv, generation)
                 last_status = time.perf_counter()
@@ -325,6 +373,23 @@ def _run_generations(
             c = archive.counts()
             progress(Progress(generation, spec.generations, c["designs"], c["feasible"], hv[-1], time.perf_counter() - t_start, setup.method))
     return hv, label, generation, stopped
+
+
+def _replay(driver: Any, archive: Archive, chunks: list[dict[str, np.ndarray]], state: dict[str, Any], ref_min: np.ndarray, where: str) -> list[float]:
+    """Rebuild the algorithm from data: rerun its generations from the seed, answering every
+    evaluation with the stored rows (nothing is re-evaluated). The rows each generation asks
+    for must be exactly the stored ones, so a log from another seed or spec cannot pass."""
+    archive.replay_from(chunks, where)
+    hv: list[float] = []
+    scratch: dict[str, float] = collections.defaultdict(float)
+    for g in range(1, state["generation"] + 1):
+        if not driver.step(g, scratch):
+            raise DataError(f"--resume: {where}: the search ends at generation {g - 1} when replayed, the checkpoint at {state['generation']} (from another run, or edited); allowed: run without --resume to start afresh")
+        hv.append(hypervolume(archive.front, ref_min))
+    archive.end_replay()
+    if archive.cache_hits != state["cache_hits"] or not np.allclose(hv, state["hypervolume"], rtol=1e-9, atol=0.0):
+        raise DataError(f"--resume: {where}: the replayed generations do not give the checkpoint's hypervolume and counts (from another run, or edited); allowed: run without --resume to start afresh")
+    return hv
 
 
 class _PymooDriver:
@@ -365,13 +430,6 @@ class _PymooDriver:
         timings["algorithm_s"] += (t1 - t0) + (time.perf_counter() - t2)
         return True
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"algorithm": self.algorithm}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.algorithm = state["algorithm"]
-        self.problem = self.algorithm.problem
-
 
 class _RandomDriver:
     """The baseline: `population` new designs per generation, uniformly at random over the
@@ -406,13 +464,6 @@ class _RandomDriver:
         timings["evaluate_s"] += time.perf_counter() - t1
         return True
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"population": self.population, "rng": self.rng}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self.archive = None
-
 
 # ---------------------------------------------------------------------------------- outputs
 
@@ -440,6 +491,8 @@ def _finish(
     rows_note = None
     if setup.method == "exhaustive" and counts["designs"] > len(table):
         rows_note = f"evaluations.csv holds the {len(table):,} rows kept of {counts['designs']:,} enumerated (over exhaustive.max_rows = {setup.spec.max_rows:,}: the Pareto rows only)"
+    elif setup.method == "exact":
+        rows_note = f"exact front of all {counts['designs']:,} designs: evaluations.csv holds its {len(table):,} designs, evaluated by the pipeline"
     run: dict[str, Any] = {
         "mode": setup.mode.name,
         "status": status,

@@ -170,6 +170,13 @@ def build_space(
         if key not in _HW_FIELDS:
             raise ConfigError(f"hardware.axes: unknown key {key!r}; allowed: {', '.join(_HW_FIELDS)}")
         grid_axes[key] = list(values)
+    if mode.searches_hardware:  # a fixed value of a searched axis would be silently ignored
+        for key in hardware_fixed or {}:
+            if key in grid_axes and len(grid_axes[key]) > 1:
+                raise ConfigError(
+                    f"hardware.fixed.{key}: mode {mode.name!r} searches {key} over {list(grid_axes[key])}, so a fixed value would be ignored; "
+                    f"allowed: hardware.axes.{key} = [{hardware_fixed[key]}] to pin it, or a mode that fixes the hardware (model-only)"
+                )
     hw_columns = tuple(k for k in SEARCH_KEYS if k in grid_axes) + tuple(k for k in grid_axes if k not in SEARCH_KEYS)
     hw_columns += tuple(k for k in SEARCH_KEYS if k not in hw_columns)
     hw_values = {k: _as_values(k, grid_axes[k]) if k in grid_axes else np.array([getattr(hw_base, k)]) for k in hw_columns}

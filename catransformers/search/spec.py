@@ -62,6 +62,8 @@ class SearchSpec:
     exhaustive_limit: int
     chunk_size: int
     max_rows: int
+    exact: bool = False
+    exact_chunk: int = 64
 
     def as_dict(self) -> dict[str, Any]:
         """The nested, TOML-shaped, JSON-ready form (round-trips through spec_from_mapping)."""
@@ -83,6 +85,7 @@ class SearchSpec:
                 "reference_point": dict(self.reference_point),
             },
             "exhaustive": {"enabled": self.exhaustive, "limit": self.exhaustive_limit, "chunk_size": self.chunk_size, "max_rows": self.max_rows},
+            "exact": {"enabled": self.exact, "chunk": self.exact_chunk},
         }
 
     def replace(self, **overrides: Any) -> "SearchSpec":
@@ -131,21 +134,19 @@ def parse_override(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ConfigError(f"--set: {text[:40]!r}... nests arrays or tables too deeply; allowed: a number, string, boolean, array or inline table") from None
 
 
 def load_spec(path: str | None = None, overrides: Mapping[str, Any] | None = None) -> SearchSpec:
     """Defaults <- the TOML file at `path` <- dotted-key overrides, validated."""
     user: dict[str, Any] = {}
     if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                user = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"--spec: file {path!r} does not exist; allowed: a search spec TOML file") from None
-        except IsADirectoryError:
-            raise ConfigError(f"--spec: {path!r} is a folder; allowed: a search spec TOML file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"--spec: {path!r} is not valid TOML ({exc})") from None
+        from catransformers_errors.files import read_toml
+
+        if not path:
+            raise ConfigError("--spec: empty; allowed: a search spec TOML file")
+        user = read_toml(path, "--spec", ConfigError)
     return spec_from_mapping(user, overrides)
 
 
@@ -212,15 +213,24 @@ def spec_from_mapping(user: Mapping[str, Any], overrides: Mapping[str, Any] | No
     return _validate(tree)
 
 
-def _int(field: str, value: Any, low: int) -> int:
+def _int(field: str, value: Any, low: int, high: int) -> int:
+    allowed = f"must be a whole number from {low:,} to {high:,}"
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ConfigError(f"{field}: {value!r} is not allowed; must be a whole number >= {low}")
-    if value < low:
-        raise ConfigError(f"{field}: {value} is not allowed; must be a whole number >= {low}")
+            raise ConfigError(f"{field}: {value!r} is not allowed; {allowed}")
+    if not low <= value <= high:
+        raise ConfigError(f"{field}: {value} is not allowed; {allowed}")
     return value
+
+
+# Upper bounds of the whole-number keys: far above any run this tool is for, low enough that a
+# typo (an extra zero run) is caught before it allocates; seeds are what numpy's generator takes.
+_MAX_POPULATION = 100_000
+_MAX_GENERATIONS = 1_000_000
+_MAX_SEED = 2**63 - 1
+_MAX_DESIGNS = 10**9
 
 
 def _str(field: str, value: Any) -> str:
@@ -232,8 +242,11 @@ def _str(field: str, value: Any) -> str:
 def _names(field: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ConfigError(f"{field}: {value!r} is not allowed; must be a list of names")
+    dupes = sorted({v for v in value if list(value).count(v) > 1})
+    if dupes:
+        raise ConfigError(f"{field}: {dupes[0]!r} is given twice; allowed: each name once")
     return tuple(value)
 
 
@@ -256,6 +269,8 @@ def _validate(t: dict[str, Any]) -> SearchSpec:
         if key not in names:
             raise ConfigError(f"search.reference_point.{key}: not an objective of this search; allowed: {', '.join(names)}")
         ref[key] = _float(f"search.reference_point.{key}", value)
+        if not math.isfinite(ref[key]):
+            raise ConfigError(f"search.reference_point.{key}: {value!r} is not allowed; must be a finite number")
     limits = {}
     for key, value in t["constraints"].items():
         v = _float(f"constraints.{key}", value)
@@ -271,7 +286,17 @@ def _validate(t: dict[str, Any]) -> SearchSpec:
     for key, values in t["hardware"]["axes"].items():
         if not isinstance(values, list) or not values:
             raise ConfigError(f"hardware.axes.{key}: {values!r} is not allowed; must be a non-empty list of values")
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ConfigError(f"hardware.axes.{key}: {v!r} is not allowed; must be a list of finite numbers")
+        if len(set(values)) != len(values):
+            raise ConfigError(f"hardware.axes.{key}: {values!r} repeats a value; allowed: each value once")
         axes[key] = tuple(values)
+    exact = t["exact"]["enabled"]
+    if not isinstance(exact, bool):
+        raise ConfigError(f"exact.enabled: {exact!r} is not allowed; allowed: true, false")
+    if exact and enabled is True:
+        raise ConfigError("exact.enabled: true together with exhaustive.enabled = true; allowed: one of them")
     for table in ("model", "hardware"):
         if not isinstance(t[table]["fixed"], Mapping):
             raise ConfigError(f"{table}.fixed: must be a table")
@@ -292,14 +317,16 @@ def _validate(t: dict[str, Any]) -> SearchSpec:
         objectives=objectives,
         constraints=constraints,
         algorithm=algorithm,
-        population=_int("search.population", s["population"], 2),
-        generations=_int("search.generations", s["generations"], 1),
-        seed=_int("search.seed", s["seed"], 0),
+        population=_int("search.population", s["population"], 2, _MAX_POPULATION),
+        generations=_int("search.generations", s["generations"], 1, _MAX_GENERATIONS),
+        seed=_int("search.seed", s["seed"], 0, _MAX_SEED),
         reference_point=MappingProxyType(ref),
         exhaustive=enabled,
-        exhaustive_limit=_int("exhaustive.limit", t["exhaustive"]["limit"], 1),
-        chunk_size=_int("exhaustive.chunk_size", t["exhaustive"]["chunk_size"], 1),
-        max_rows=_int("exhaustive.max_rows", t["exhaustive"]["max_rows"], 0),
+        exhaustive_limit=_int("exhaustive.limit", t["exhaustive"]["limit"], 1, _MAX_DESIGNS),
+        chunk_size=_int("exhaustive.chunk_size", t["exhaustive"]["chunk_size"], 1, _MAX_DESIGNS),
+        max_rows=_int("exhaustive.max_rows", t["exhaustive"]["max_rows"], 0, _MAX_DESIGNS),
+        exact=exact,
+        exact_chunk=_int("exact.chunk", t["exact"]["chunk"], 1, _MAX_DESIGNS),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -198,11 +197,9 @@ def _as_bool(series: pd.Series, path: str = "", col: str = "") -> pd.Series:
 
 def read_json_object(path: str) -> dict[str, Any]:
     """A JSON file written by a run (run.json, compare.json), checked to hold an object; DataError otherwise."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            obj = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    from ..io import read_json
+
+    obj = read_json(path, os.path.basename(path))  # strict: UTF-8, no NaN/Infinity, one-line errors
     if not isinstance(obj, dict):
         raise DataError(f"{path}: holds a {type(obj).__name__}; allowed: a JSON object written by catransformers")
     return obj
@@ -242,6 +239,11 @@ def load_sweep(sweep_csv: str) -> pd.DataFrame:
     missing = [c for c in ("latency_s", "total_kg") if c not in frame.columns]
     if missing:
         raise DataError(f"{sweep_csv}: column(s) {', '.join(missing)} missing; expected a CSV from `catransformers sweep --out` with a carbon scenario")
+    for col in ("latency_s", "total_kg", "area_mm2", "energy_j", "accuracy"):
+        if col in frame.columns and not pd.api.types.is_numeric_dtype(frame[col]):
+            raise DataError(f"{sweep_csv}: column {col} holds text; expected numbers, as `catransformers sweep --out` writes")
+        if col in frame.columns and not np.isfinite(frame[col].dropna().to_numpy(dtype=float)).all():
+            raise DataError(f"{sweep_csv}: column {col} holds inf; expected finite numbers")
     return frame
 
 

@@ -352,7 +352,11 @@ def _parts_table(parts: Mapping[str, Any], unit_key: str = "", total_key: str | 
 def _hardware_table(hw: Mapping[str, Any]) -> str:
     from hw_models import FIELD_UNITS
 
-    rows = "".join(f"<tr><td class=\"t\">{_esc(k)}</td><td>{_cell(v)} {_esc(FIELD_UNITS.get(k, ''))}</td></tr>" for k, v in hw.items())
+    def unit(k: str) -> str:  # a choice or a switch has no unit to print beside its value
+        u = FIELD_UNITS.get(k, "")
+        return "" if u == "bool" or u.startswith("one of") else u
+
+    rows = "".join(f"<tr><td class=\"t\">{_esc(k)}</td><td>{_cell(v)} {_esc(unit(k))}</td></tr>" for k, v in hw.items())
     return f"<table class=\"kv\"><tbody>{rows}</tbody></table>"
 
 

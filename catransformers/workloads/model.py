@@ -9,12 +9,13 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["TowerConfig", "ModelConfig", "TowerArrays", "ModelBatch", "PRUNABLE", "model_shape"]
+__all__ = ["TowerConfig", "ModelConfig", "TowerArrays", "ModelBatch", "PRUNABLE", "FAMILIES", "MAX_DIM", "model_shape"]
 
 # The four per-tower dimensions pruning changes; everything else is structure.
 PRUNABLE: tuple[str, ...] = ("layers", "heads", "ffn", "width")
 
 _KINDS = ("vision", "text", "encoder", "decoder")
+FAMILIES = ("clip", "transformer")  # clip: a vision and a text tower with a joint embedding; transformer: anything else
 _ACTIVATIONS = ("gelu", "quick_gelu", "silu", "relu")
 _NORMS = ("layernorm", "rmsnorm")
 _POOLS = ("tok", "eot", "last", "none")
@@ -50,6 +51,7 @@ class TowerConfig:
 
     def __post_init__(self) -> None:
         name = self.kind
+        _check_types(self)
         if self.kind not in _KINDS:
             raise ConfigError(f"tower.kind: {self.kind!r} is not allowed; allowed: {', '.join(_KINDS)}")
         for f in ("layers", "width", "heads", "ffn", "head_dim"):
@@ -100,9 +102,28 @@ class TowerConfig:
         return cls(**values)
 
 
+# Largest dimension a tower may have: above any real model (widths ~1e4, vocabularies ~1e6),
+# small enough that MACs and parameter counts stay exact in int64 and finite in float64.
+MAX_DIM = 2**24
+
+
 def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{name}: {value!r} is not allowed; must be a positive whole number")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_DIM:
+        raise ConfigError(f"{name}: {value!r} is not allowed; must be a whole number from 1 to {MAX_DIM:,}")
+
+
+def _check_types(tower: "TowerConfig") -> None:
+    """Each field has its declared type: a TOML string is not a boolean, a boolean is not a number."""
+    for f in fields(tower):
+        value = getattr(tower, f.name)
+        where = f"{tower.kind if isinstance(tower.kind, str) else 'tower'}.{f.name}"
+        kind = f.type if isinstance(f.type, str) else f.type.__name__
+        if kind == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"{where}: {value!r} is not allowed; must be true or false")
+        if kind == "str" and not isinstance(value, str):
+            raise ConfigError(f"{where}: {value!r} is not allowed; must be a name (text)")
+        if kind == "int" and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_DIM):
+            raise ConfigError(f"{where}: {value!r} is not allowed; must be a whole number from 0 to {MAX_DIM:,}")
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,12 @@ class ModelConfig:
     description: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigError(f"model.name: {self.name!r} is not allowed; must be a non-empty name")
+        if self.family not in FAMILIES:
+            raise ConfigError(f"model {self.name!r}: family {self.family!r} is not allowed; allowed: {', '.join(FAMILIES)}")
+        if not isinstance(self.description, str):
+            raise ConfigError(f"model {self.name!r}: description {self.description!r} is not allowed; must be text")
         kinds = [t.kind for t in self.towers]
         if not kinds or len(set(kinds)) != len(kinds):
             raise ConfigError(f"model {self.name!r}: needs one or more towers of distinct kinds, got {kinds}")

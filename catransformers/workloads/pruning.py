@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -111,11 +112,13 @@ class PruningSpace:
 
 
 def _as_int(field: str, value: Any) -> int:
+    if isinstance(value, np.generic):
+        value = value.item()  # name the value as the user wrote it, not as np.str_('...')
     try:
         f = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{field}: {value!r} is not a whole number") from None
-    if f != int(f):
+    if isinstance(value, bool) or not math.isfinite(f) or f != int(f) or abs(f) > 2**31:
         raise ConfigError(f"{field}: {value!r} is not a whole number")
     return int(f)
 
@@ -182,7 +185,7 @@ def prune_batch(
         if a.dtype.kind in "USO":  # from the command line or a TOML string
             a = np.array([_as_int(f"prune.{key}", x) for x in a.ravel()], dtype=np.int64)
         if a.dtype.kind not in "iu":
-            if a.dtype.kind not in "f" or np.any(a != np.round(a)):
+            if a.dtype.kind not in "f" or not np.all(np.isfinite(a)) or np.any(a != np.round(a)) or np.any(np.abs(a) > 2**31):
                 raise ConfigError(f"prune.{key}: {a.ravel()[0]!r} is not a whole number")
         arrs[key] = a.astype(np.int64)
     n = max((len(a) for a in arrs.values()), default=1)

@@ -47,6 +47,8 @@ def model_from_mapping(name: str, spec: Mapping[str, Any]) -> ModelConfig:
     if "base" in spec:
         from .pruning import prune
 
+        if not isinstance(spec["base"], str) or not isinstance(spec.get("prune", {}), Mapping):
+            raise ConfigError(f"model {name!r}: base must be a model name and prune a table; got base = {spec['base']!r}")
         base = get_model(spec["base"])
         extra = set(spec) - {"base", "prune", "name", "description"}
         if extra:
@@ -57,6 +59,8 @@ def model_from_mapping(name: str, spec: Mapping[str, Any]) -> ModelConfig:
     towers = []
     for kind in _TOWER_KINDS:
         if kind in spec:
+            if not isinstance(spec[kind], Mapping):
+                raise ConfigError(f"model {name!r}: {kind} = {spec[kind]!r} is not allowed; must be a table of tower fields")
             values = dict(spec[kind])
             if family == "clip":
                 values.setdefault("head", embed_dim)
@@ -67,14 +71,12 @@ def model_from_mapping(name: str, spec: Mapping[str, Any]) -> ModelConfig:
 
 
 def load_model_file(path: str) -> ModelConfig:
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"model file {path!r}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"model file {path!r}: not valid TOML ({exc})") from None
+    from catransformers_errors.files import read_toml
+
+    data = read_toml(path, "model file", ConfigError)
     data = data.get("model", data)
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"model file {path!r}: [model] must be a table")
     return model_from_mapping(data.get("name", path.rsplit("/", 1)[-1].removesuffix(".toml")), data)
 
 

@@ -12,3 +12,12 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+# The fuzz strategies (`_fuzz_cli`) are a helper module beside the tests: importable under
+# pytest's importlib import mode, and runnable on their own for a large counted budget.
+import sys as _sys
+from pathlib import Path as _Path
+
+if str(_Path(__file__).parent) not in _sys.path:
+    _sys.path.insert(0, str(_Path(__file__).parent))

@@ -112,7 +112,7 @@ def test_compare_and_plot(capsys, tmp_path):
         (("search", "--mode", "fastest"), "search.mode: 'fastest' is unknown; allowed: carbon, latency, energy, all, all-hw, model-only"),
         (("search", "--objectives", "accuracy,carbon"), "objective: 'carbon' is unknown; allowed: accuracy, total_kg"),
         (("search", "--set", "space.text_layers=[2,12]"), "space.text_layers: 2 is outside the base model's space; allowed: 6..12"),
-        (("search", "--population", "1"), "search.population: 1 is not allowed; must be a whole number >= 2"),
+        (("search", "--population", "1"), "search.population: 1 is not allowed; must be a whole number from 2 to 100,000"),
         (("search", "--set", "search.popsize=3"), "unknown key 'search.popsize'; allowed in search:"),
         (("search", "--exhaustive"), "exhaustive: the space has 3,472,875,000 designs"),
         (("compare", "--modes", "carbon,fast"), "mode: 'fast' is unknown"),

@@ -145,7 +145,7 @@ def test_default_spec_matches_the_reference():
         ({"search": {"popsize": 3}}, r"unknown key 'search.popsize'; allowed in search: algorithm, constraints, generations"),
         ({"serach": {}}, r"unknown key 'serach'; allowed in spec: accuracy, constraints"),
         ({"constraints": {"energy_j": 1}}, r"unknown key 'constraints.energy_j'; allowed in constraints: area_um2, latency_s, tops"),
-        ({"search": {"population": 1}}, r"search.population: 1 is not allowed; must be a whole number >= 2"),
+        ({"search": {"population": 1}}, r"search.population: 1 is not allowed; must be a whole number from 2 to 100,000"),
         ({"search": {"mode": "speed"}}, r"search.mode: 'speed' is unknown; allowed: carbon, latency"),
         ({"search": {"objectives": ["accuracy", "carbon"]}}, r"objective: 'carbon' is unknown; allowed: accuracy, total_kg"),
         ({"search": {"algorithm": "cmaes"}}, r"search.algorithm: 'cmaes' is unknown"),
@@ -328,7 +328,7 @@ def test_resume_equals_uninterrupted(tmp_path, algorithm):
 
     with pytest.raises(Interrupted):
         run_search(spec, str(tmp_path / "cut"), progress=stop_after_two)
-    assert (tmp_path / "cut" / "checkpoint" / "state.pkl").exists()
+    assert (tmp_path / "cut" / "checkpoint" / "state.json").exists()
     assert not (tmp_path / "cut" / "evaluations.csv").exists()
     assert json.loads((tmp_path / "cut" / "run.json").read_text())["status"] == "running"
     resumed = run_search(spec, str(tmp_path / "cut"), resume=True)
@@ -440,4 +440,4 @@ def test_exhaustive_over_max_rows_keeps_only_front_rows():
 
 def test_defaults_file_is_in_the_package():
     tree = default_spec()
-    assert set(tree) == {"model", "space", "hardware", "constraints", "scenario", "accuracy", "search", "exhaustive"}
+    assert set(tree) == {"model", "space", "hardware", "constraints", "scenario", "accuracy", "search", "exhaustive", "exact"}

@@ -78,3 +78,32 @@ def test_backend_arguments_are_checked():
     with pytest.raises(ConfigError, match="--workers: 0"):
         with dask_backend(workers=0):
             pass
+
+
+def test_cli_workers_is_quiet_and_has_no_dashboard(tmp_path):
+    # Dask's INFO logs stay off stderr (our one-line progress is the output); no dashboard on :8787.
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "catransformers", "search", "--population", "6", "--generations", "2", "--workers", "2",
+         "--out", str(tmp_path / "r"), "--no-report", "--no-progress"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "INFO" not in proc.stderr and "8787" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.splitlines()) <= 2, proc.stderr  # at most an estimator warning or two, never Dask's chatter
+
+
+def test_cli_bad_inputs_are_refused_before_a_cluster_starts(tmp_path, capsys, monkeypatch):
+    from catransformers.cli import main
+    from catransformers.search import distributed
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started for a run whose inputs are bad")
+
+    monkeypatch.setattr(distributed, "dask_backend", no_cluster)
+    for argv in (["--workers", "2", "--data", str(tmp_path / "missing.csv")], ["--workers", "2", "--model", "nope"], ["--scheduler", "tcp://"]):
+        assert main(["search", "--out", str(tmp_path / "r"), "--no-progress", *argv]) == 2
+        err = capsys.readouterr().err
+        assert "error" in err and "Traceback" not in err

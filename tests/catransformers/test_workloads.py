@@ -219,13 +219,47 @@ def test_topology_csv(tmp_path):
         ("a,1,2\n", r"line 1: 3 columns"),
         ("a,1,-2,3\n", r"line 1: K='-2' is not allowed"),
         ("a,1,2,3\na,4,5,6\n", r"line 2: name 'a' repeats"),
-        ("name,M,K,N\n", r"no GEMM rows"),
+        ("name,M,K,N\n", r"a header and no GEMM rows"),
+        ("", r"no GEMM rows"),
+        ("g1,,64,64,2\n", r"line 1: M is empty"),  # an empty cell is an error, never skipped
+        ("g1,abc,64,64\ng2,1,2,3\n", r"line 1: M='abc' is not allowed"),  # a bad first row is not a header
+        ("# c\n\nname,M,K,N\ng1,1,2\n", r"line 4: 3 columns"),
+        ("Layer, M, N, K, IFMAP\nx,1,2,3,4\n", r"line 1: header column 'IFMAP' is unknown"),
+        ("name,M,M,N\nx,1,2,3\n", r"header column M appears twice"),
+        ("name,M,N\nx,1,2\n", r"header column\(s\) K missing"),
+        ("g1,1,2,3,4,5\n", r"line 1: 6 columns"),
+        ("g1,1.5,2,3\n", r"M='1.5' is not allowed"),
+        ("g1,1e3,2,3\n", r"M='1e3' is not allowed"),
+        ("g1,99999999999,2,3\n", r"M='99999999999' is not allowed"),
+        ("g1,\u0661,2,3\n", r"is not allowed"),
     ],
 )
 def test_malformed_topology_rows(tmp_path, text, match):
     f = tmp_path / "bad.csv"
-    f.write_text(text)
+    f.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=match):
+        load_topology(str(f))
+
+
+def test_topology_columns_by_header_name(tmp_path):
+    # SCALE-Sim's GEMM topology order is Layer, M, N, K (with a trailing comma): read by name
+    scalesim = tmp_path / "scalesim.csv"
+    scalesim.write_text("Layer, M, N, K,\nfc1, 197, 3072, 768,\n")
+    ours = tmp_path / "ours.csv"
+    ours.write_text("name,M,K,N\nfc1,197,768,3072\n")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("fc1,197,768,3072\n")
+    shuffled = tmp_path / "shuffled.csv"
+    shuffled.write_text("batch,N,name,K,M\n2,3072,fc1,768,197\n")
+    gemms = [load_topology(str(p)).ops[0] for p in (scalesim, ours, bare, shuffled)]
+    assert {(int(g.m[0]), int(g.k[0]), int(g.n[0])) for g in gemms} == {(197, 768, 3072)}
+    assert [int(g.batch[0]) for g in gemms] == [1, 1, 1, 2]
+
+
+def test_topology_not_utf8_names_the_line(tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_bytes(b"name,M,K,N\ng1,1,2,3\n\xff,1,2,3\n")
+    with pytest.raises(ConfigError, match=r"not UTF-8 text \(byte 0xff on line 3\)"):
         load_topology(str(f))
 
 

@@ -303,3 +303,16 @@ def test_mapper_agrees_with_the_single_array_functions(m, k, n, depth, width, df
     if c + t - 2 >= 2:  # no tiny-shape guard: the full-height fold, the same L2 traffic
         reads, writes = pe_traffic(m, k, n, rows, cols, df)
         assert (res.detail["l2_pe_reads"][0], res.detail["l2_pe_writes"][0]) == (reads, writes)
+
+
+def test_many_identical_gemms_on_one_cluster():
+    # 1,001 identical GEMMs on one cluster: above the de-duplication threshold every subproblem
+    # row is the same (this crashed with "cannot reshape array of size 1 into shape (3,1001)")
+    from hw_models import Gemm, HardwareConfig, Workload, evaluate_cost
+
+    for n_ops in (1001, 2000):
+        w = Workload(tuple(Gemm(f"g{i}", m=64, k=64, n=64) for i in range(n_ops)))
+        one = evaluate_cost(Workload((Gemm("g", m=64, k=64, n=64),)), HardwareConfig(clusters=1))
+        many = evaluate_cost(w, HardwareConfig(clusters=1))
+        assert float(many.latency_s[0]) == pytest.approx(n_ops * float(one.latency_s[0]), rel=1e-9)
+        assert float(many.energy_j[0]) == pytest.approx(n_ops * float(one.energy_j[0]), rel=1e-9)
