@@ -58,7 +58,11 @@ HW_KEYS = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb")  # the ta
 # (label, carbon scenario, frequency MHz)
 SCENARIOS = (("code", "reference", 625.0, "British Columbia 68 g/kWh, 30 M inferences"),
              ("paper", "paper", 500.0, "California 224 g/kWh, 3 years x 6 h/day x 1 inference/s = 23.65 M inferences"),
-             ("code clock, paper grid", "paper", 625.0, "the code's 625 MHz with the paper's California 224 g/kWh and 23.65 M inferences"))
+             ("code clock, paper grid", "paper", 625.0, "the code's 625 MHz with the paper's California 224 g/kWh and 23.65 M inferences"),
+             ("code's carbon path", "carbon_wrapper", 625.0, "the code's phaze/Estimator/utils/carbon_wrapper.py: California 2023 average "
+              "262.67 g/kWh, and carbon_estimator.py's 30 M inferences; benchmarks/validation/scenario_carbon_wrapper.toml"))
+# Scenarios that are files here rather than shipped presets.
+SCENARIO_FILES = {"carbon_wrapper": Path(__file__).resolve().parent / "validation" / "scenario_carbon_wrapper.toml"}
 # The all-hw mode has no latency constraint, but its Ax objective threshold for latency is 0.1 s
 # (CAT-code optimization/optimizer_all_hw.py): qNEHVI credits no hypervolume beyond it, so its
 # front ends there. We take min-carbon and min-latency among designs with latency <= 0.1 s and
@@ -92,6 +96,13 @@ def _hw_distance(row, paper: tuple, steps) -> int:
     return sum(abs(steps[k][o] - steps[k][p]) if p in steps[k] else 99 for k, o, p in zip(HW_KEYS, ours, paper[2:]))
 
 
+def _vs_optimum(opt, row, which: str) -> str:
+    """The grid optimum of the same profile against the paper's design: kg (min-carbon) or ms (min-latency)."""
+    if which == "min-carbon":
+        return f"{opt['total_kg']:.3f} / {row['total_kg']:.3f} kg = {opt['total_kg'] / row['total_kg']:.2f}"
+    return f"{opt['latency_s'] * 1e3:.1f} / {row['latency_s'] * 1e3:.1f} ms = {opt['latency_s'] / row['latency_s']:.2f}"
+
+
 def table2(profiles: list[str]) -> tuple[str, dict]:
     axes = H.load_grid_axes("reference")
     steps = _grid_steps(axes)
@@ -101,7 +112,7 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
     verdict: dict = {}
     t0 = time.perf_counter()
     for label, scen_name, mhz, _ in SCENARIOS:
-        scen = load_scenario(scen_name)
+        scen = load_scenario(SCENARIO_FILES.get(scen_name, scen_name))
         hw = H.grid(axes, H.HardwareConfig(frequency_mhz=mhz))
         for prof in profiles:
             for model, paper in PAPER_TABLE2.items():
@@ -150,7 +161,8 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                     rows.append([model, which, f"{p[2]} x {p[3]}x{p[4]}, {p[5]} KB, {p[6]} MB, bw {int(row['l2_bw'])}",
                                  f"{p[0]:.2f}", f"{row['total_kg']:.3f}", f"{c_ratio:.2f}", f"{row['embodied_kg']:.3f}",
                                  f"{row['energy_j'] * 1e3:.1f}", f"{implied_mj:.1f}", f"{row['energy_j'] * 1e3 / implied_mj:.2f}",
-                                 f"{p[1]:.1f}", f"{row['latency_s'] * 1e3:.1f}", f"{l_ratio:.2f}"])
+                                 f"{p[1]:.1f}", f"{row['latency_s'] * 1e3:.1f}", f"{l_ratio:.2f}",
+                                 _vs_optimum(results[(label, prof, model, which)][0], row, which)])
             med = lambda col: statistics.median(float(r[col]) for r in rows)  # noqa: E731
             summary.append([f"{scen_name} @ {mhz:g} MHz", prof, f"{within} / {len(rows)}", f"{med(5):.2f}", f"{med(9):.2f}", f"{med(12):.2f}"])
             small = [r for r in rows if r[0] == "vit-b-16" or r[0].startswith("tinyclip")]
@@ -162,7 +174,7 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                          f"of 32/64/128 for that row's objective): {within} of {2 * len(PAPER_TABLE2)} rows within {TABLE2_TOL:.0%} in both.\n")
             lines.append(_fmt_table(["model", "design", "paper hardware (our l2_bw)", "paper kg", "ours kg", "kg ratio",
                                      "our embodied kg", "our mJ", "mJ the paper's kg implies", "mJ ratio", "paper ms",
-                                     "ours ms", "ms ratio"], rows))
+                                     "ours ms", "ms ratio", "our grid optimum / this design"], rows))
             lines.append("")
     lines.append(f"{n_sweeps} sweeps of the 3,240-point grid in {elapsed:.1f} s ({elapsed / n_sweeps:.2f} s each, one vectorised "
                  "evaluate per model, profile and scenario).")
@@ -255,20 +267,28 @@ def oracles() -> str:
                              f"{o['cycles']:,.0f}", f"{lr:.2f}", f"{z['utilisation']:.2f}", f"{o['utilisation']:.2f} {o['bound']}",
                              f"{z['energy_pj'] / 1e6:.2f}", f"{o['energy_pj'] / 1e6:.2f}", f"{er:.2f}",
                              f"{z['mac_energy_pj'] / o['mac_pj']:.2f}"])
-        le = np.asarray(lat_err)
-        ee = np.asarray(en_err)
-        ratios = [float(r[4]) for r in rows]
-        worst = max(max(ratios), 1 / min(ratios))
-        med, p90 = float(np.median(le)), float(np.percentile(le, 90))
-        ok = (med <= ORACLE_GOALS["median"], p90 <= ORACLE_GOALS["p90"], worst <= ORACLE_GOALS["max_ratio"],
-              float(np.median(ee)) <= ORACLE_GOALS["energy_median"])
-        summary_rows.append([ORACLE_LABEL[oracle], str(len(rows)), f"{med:.1%}", f"{p90:.1%}", f"{worst:.2f}x",
-                             f"{float(np.median(ee)):.1%}", " ".join("yes" if x else "NO" for x in ok)])
+        # All pairs, then without the GEMMs with a 197-long (prime) dimension, whose AccelForge
+        # utilisation is exactly 1 / (array columns): it maps them to one column (section 2).
+        subsets = [("all GEMMs", [True] * len(rows))]
+        prime = [197 in {m, k, n} and min(m, k, n) < 197 for gname, m, k, n in GEMMS for dname, _ in DESIGNS
+                 if (gname, dname) in got]
+        if any(prime):
+            subsets.append(("without the 197x64 attention GEMMs", [not x for x in prime]))
+        for sub_label, keep in subsets:
+            le = np.asarray([e for e, kk in zip(lat_err, keep) if kk])
+            ee = np.asarray([e for e, kk in zip(en_err, keep) if kk])
+            ratios = [float(r[4]) for r, kk in zip(rows, keep) if kk]
+            worst = max(max(ratios), 1 / min(ratios))
+            med, p90 = float(np.median(le)), float(np.percentile(le, 90))
+            ok = (med <= ORACLE_GOALS["median"], p90 <= ORACLE_GOALS["p90"], worst <= ORACLE_GOALS["max_ratio"],
+                  float(np.median(ee)) <= ORACLE_GOALS["energy_median"])
+            summary_rows.append([ORACLE_LABEL[oracle], sub_label, str(len(le)), f"{med:.1%}", f"{p90:.1%}", f"{worst:.2f}x",
+                                 f"{float(np.median(ee)):.1%}", " ".join("yes" if x else "NO" for x in ok)])
         lines.append(f"\n### {ORACLE_LABEL[oracle]}\n\nOurs: `{note}`. Ratios are ours / oracle; the oracle's row is its "
                      "best orientation (fewest cycles).\n")
         lines.append(_fmt_table(["GEMM", "design", "oracle cycles", "our cycles", "latency ratio", "oracle util",
                                  "our util, bound", "oracle uJ", "our uJ", "energy ratio", "MAC energy oracle/ours"], rows))
-    head = _fmt_table(["pair", "pairs", "median abs latency error", "90th pct", "worst ratio", "median abs energy error",
+    head = _fmt_table(["pair", "GEMMs", "pairs", "median abs latency error", "90th pct", "worst ratio", "median abs energy error",
                        "goals met (10 %, 25 %, 2x, 15 %)"], summary_rows)
     return head + "\n" + "\n".join(lines)
 
@@ -415,6 +435,26 @@ And its ViT-L/14 and ViT-H/14 minimum-latency rows run far below peak: 87.7 and 
 27 % of peak), which no compute-bound model reproduces; the ViT-B/16 and TinyCLIP rows are the
 informative ones for latency.
 
+Which carbon scenario: the reference code's carbon path does not use the paper's 224 g/kWh and
+23.65 M inferences, nor `configurations.py`'s 68 g/kWh. `phaze/Estimator/utils/carbon_wrapper.py`
+(`initialize_carbon_intensity`) sets a pre-computed California 2023 average of 262.67 g/kWh
+(zone US-CAL-CISO), and `phaze/Estimator/carbon_estimator.py` (`estimate_carbon`) multiplies the
+per-inference operational carbon by 30,000,000. That is 1.49x the paper scenario's operational
+carbon per joule, and it is the scenario under which `catransformers-code` comes closest (the
+`carbon_wrapper` rows; the scenario file is `benchmarks/validation/scenario_carbon_wrapper.toml`).
+The energy per inference itself is unchanged by it: what remains is the mJ ratio of that row.
+
+Why the searched hardware is not the paper's even where the cost of the paper's design agrees:
+the paper's rows come from a Bayesian search of 100 trials (the reference's
+`optimization/optimizer_all_hw.py` runs `NUM_TRIALS` Ax trials, `configurations.py`
+`NUM_TRIALS = 100`, over 3,240 points), not from an exhaustive minimum. Under one profile the
+carbon landscape is flat: the last column of each "paper's own designs" table divides our grid
+optimum by our cost of the paper's design, and for the minimum-carbon rows it is 0.91-0.99
+(both profiles, every scenario), i.e. the paper's design is within a few per cent of the grid minimum
+under our cost, and a 100-trial search stopping at it is what one expects. The hardware columns
+of the search tables therefore test the search, not the cost model; the rows "on the paper's own
+designs" test the cost model, and those are the ones the 15 % goal is read on here.
+
 {table2}
 
 ## 2. Two oracles on the same semantics
@@ -452,21 +492,37 @@ Reading the tables (mechanisms; the numbers are in the tables above):
   weights-only register means no partial sum can stay in a PE: AccelForge writes every partial
   sum to the L2 and reads it back after each reduction over the array's rows, and those words
   share the one link with inputs and weights (section 2.1: about 2x our strict setting's
-  cycles there). Our strict setting lets the PE's single register word hold the stationary
-  operand of any dataflow, including an output-stationary accumulator, and picks OS on these
-  designs (see "our util, bound"). With the transposed orientation (rows = `pe_width`, the
-  long reduction down 256 rows) AccelForge does better, and its best orientation is the one
-  compared above: it still needs 1.1-1.5x our cycles on the large GEMMs. Suspected reason for that
-  remainder (not verified term by term): AccelForge's shared link also carries the GLB -> L2
-  fills of inputs and weights (the L2 writes in section 2.1), which our model charges on the
-  GLB side. Adding a 1-word partial-sum register per MAC to AccelForge's architecture, as a
+  cycles there). Our model follows the same semantics: with `pe_register_operands = weights`
+  the register holds weights only, so only the two weight-stationary candidates are legal, also
+  at one register word (an output- or input-stationary candidate would have nowhere to keep its
+  stationary operand; `hw_models/pe.py`, property test
+  `test_a_weights_only_register_maps_weight_stationary_only`). Before this rule our strict
+  setting let one register word hold an output-stationary accumulator and picked OS on these
+  designs, 0.76-0.88x AccelForge's cycles on the large GEMMs (median |error| 23.7 %). With it,
+  both sides are weight-stationary and the large vision GEMMs agree within 10 % (0.90-0.99). The text-tower
+  GEMMs on the 256x8 array are 1.66x AccelForge's cycles (not explained here). Adding a 1-word
+  partial-sum register per MAC to AccelForge's architecture, as a
   check of the first reading, made its mapper slower still (3-7x on the large GEMMs), so that
   variant was dropped. The attention GEMMs (197 x 64 x 197 and 197 x 197 x 64) are outliers of
-  up to 25x, at utilisation 0.01-0.03 in AccelForge. Suspected reason: 197 is prime and the
-  mapper appears to tile only by exact factors of a loop bound, so a 197-long dimension cannot
-  be spread over 128, 64 or 32 columns (on the 256-wide array it fits whole, and that row
-  agrees within 10 %); our mapper and ZigZag pad the last fold. If so, it is a limit of the
-  oracle's mapping space for these shapes, not a property of the template.
+  up to 25x. AccelForge's own output shows why: its utilisation on them (the `utilisation`
+  column of `benchmarks/validation/oracle_results.csv`) is about one over the array's 128-,
+  64- or 32-long side in both orientations (exactly 1/128, 1/64 and 1/32 for 197x64x197 with
+  rows = `pe_depth`; 1/131-1/134, 1/65-1/67, 1/33 otherwise), i.e. it maps a 197-long dimension to a single line of PEs:
+  197 is prime and the mapper splits a loop bound only by exact factors, so it cannot spread
+  197 over 128, 64 or 32 columns (on the 256-wide array it fits whole, and that row agrees
+  within 10 %). Our mapper and ZigZag pad the last fold. This is a limit of the oracle's
+  mapping space for these shapes, not a property of the template, so the summary table gives
+  each pair's statistics with and without these 8 (GEMM, design) pairs; the first row is the
+  full set. Without them the AccelForge pair meets every goal (median 8.6 %, 90th percentile
+  15.6 %, worst 1.66x); with them the median still meets it but the 90th percentile and the
+  worst ratio do not.
+- **ZigZag, the same attention GEMMs**: here they are excluded for a different reason, fill
+  and drain. Our model charges SCALE-Sim's fill and drain once per fold (exact against
+  SCALE-Sim, section 3) and ZigZag once per layer; the small attention GEMMs have the most folds
+  per MAC, so they carry most of the 90th-percentile error (28.4 % with them, 20.3 % without).
+  We keep the SCALE-Sim accounting: the template is a systolic array that refills its
+  stationary tile per fold, and nothing in the template says the fill overlaps the previous
+  fold's stream.
 - **Energy**: with equal per-access energies the totals agree within the medians shown; the
   per-row ratios are in the tables (the per-level traffic split was not compared here).
 

@@ -29,10 +29,10 @@ __all__ = [
 # The six parameters the reference searches over (REFERENCE.md section 1).
 SEARCH_KEYS: tuple[str, ...] = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "l2_bw", "glb_mb")
 
-# What the per-PE register may hold beyond one word (docs/hardware-model.md 3.1):
-# "weights": several words of the weight operand B, so only weight-stationary candidates use
-# more than one word (the reference's Sunstone config keeps only weights in the registers);
-# "stationary": several words of whichever operand the dataflow keeps in the PEs (B, C or A).
+# What the per-PE register may hold (docs/hardware-model.md 3.1):
+# "weights": words of the weight operand B only, so only weight-stationary candidates are legal,
+# at any register size (the reference's Sunstone config keeps only weights in the registers);
+# "stationary": words of whichever operand the dataflow keeps in the PEs (B, C or A).
 REGISTER_OPERANDS: tuple[str, ...] = ("weights", "stationary")
 # How l2_bw limits the L2 <-> PE-array traffic: "shared" one link of l2_bw words/cycle for
 # reads and writes of every operand; "read_write" one read port and one write port of l2_bw

@@ -340,6 +340,9 @@ def map_gemm(
         if bad or not given:
             raise HardwareError(f"map_gemm.{name}: {list(given)!r} is not allowed; choose from {', '.join(allowed)}")
     ctx = context_for(hw, profile, max(a.size for a in (gemm.m, gemm.k, gemm.n, gemm.batch)))
+    if "ws" not in dataflows and not bool(np.all(ctx.stationary_ok)):
+        raise HardwareError(f"map_gemm.dataflows: {list(dataflows)!r} needs pe_register_operands='stationary' on every "
+                            "design; with 'weights' the register holds only weights, so only 'ws' is legal")
     if tuple(dataflows) != DATAFLOWS or tuple(orientations) != ORIENTATIONS:
         ctx.allowed_pe = np.array([[df in dataflows and o in orientations for o in ORIENTATIONS] for df in DATAFLOWS])
     return gemm_one(gemm, ctx, detail)

@@ -157,7 +157,9 @@ def pe_level(
     """The one PE model: the best (dataflow, orientation, register tiling) per problem (M, K, N) = dims (3, V).
 
     Per-problem hardware: array depth D and width W, L2 port l2bw, register words, whether any
-    stationary operand may use them (else only WS weights), edge latch and l2_link codes.
+    stationary operand may use them (else the register holds weights only, and only the two WS
+    candidates are legal: an OS or IS candidate has nowhere to keep its stationary operand), edge
+    latch and l2_link codes.
     Register tilings tried: q <= p words for p = 1, 2, 4, ... <= the register's words, along
     either array dimension; more register words only add candidates, so latency never rises.
     Among equally fast candidates the one with the fewest L2 accesses wins.
@@ -185,6 +187,7 @@ def pe_level(
         p *= 2.0
     # With weights-only registers everywhere, only the two WS candidates can use more words.
     any_stationary = bool(np.any(stationary_ok))
+    all_stationary = bool(np.all(stationary_ok))
     cache: dict = {}
     for p, axis_rows in combos:
         sub = slice(None) if p == 1.0 or any_stationary else slice(0, 2)
@@ -203,6 +206,10 @@ def pe_level(
             if any_stationary:
                 ok = ok[None, :] & (_C_IS_WS | stationary_ok[None, :])
             value = np.where(ok, value, np.inf)
+        elif not all_stationary:
+            # A weights-only register holds no partial sum (OS) and no input (IS): where the register
+            # may hold only weights, only the weight-stationary candidates are legal, even at one word.
+            value = np.where(_C_IS_WS | stationary_ok[None, :], value, np.inf)
         if mask is not None:
             value = np.where(mask[sub], value, np.inf)
         acc = reads + wr
@@ -301,7 +308,7 @@ def _one_array(m: Any, k: Any, n: Any, rows: Any, cols: Any, dataflow: str) -> P
     v = flat[0].size
     allowed = np.array([[df == dataflow and o == "depth_rows" for o in ORIENTATIONS] for df in DATAFLOWS])
     res = pe_level(
-        np.stack(flat[:3]), flat[3], flat[4], np.full(v, np.inf), np.ones(v), np.zeros(v, bool), np.ones(v, bool),
+        np.stack(flat[:3]), flat[3], flat[4], np.full(v, np.inf), np.ones(v), np.ones(v, bool), np.ones(v, bool),
         np.full(v, LINK_READ_WRITE), allowed=allowed, detail=True,
     )
     res.detail = {key: val.reshape(shape) for key, val in res.detail.items()}

@@ -6,8 +6,9 @@ from hw_models import Gemm, HardwareBatch, HardwareConfig, VectorOp, Workload
 
 # Fields that make memory effectively unlimited: bandwidth 2^40 words/cycle, 1 TiB L2, 1 TiB GLB.
 UNLIMITED = dict(l2_bw=2**40, glb_bw=2**40, dram_bw_gbps=2.0**40, l2_sram_kb=2**30, glb_mb=2**20)
-# A one-word PE register (INT8): the SCALE-Sim array, each PE holds one stationary word.
-ONE_WORD = dict(pe_register_bytes=1)
+# A one-word PE register (INT8): the SCALE-Sim array, each PE holds one stationary word of any
+# dataflow (with the default pe_register_operands="weights" only weight-stationary is legal).
+ONE_WORD = dict(pe_register_bytes=1, pe_register_operands="stationary")
 
 # One ViT-B-16 vision layer (197 tokens, width 768, 12 heads of 64, FFN 3072).
 VIT_LAYER_GEMMS = (

@@ -28,13 +28,18 @@ def test_register_tiling_on_the_issue_gemm_hand_derived():
     assert BOUNDS[int(d["bound"][0])] == "compute"
     assert (d["pe_dataflow"][0], d["pe_orientation"][0], d["register_words_used"][0], d["register_axis"][0]) == (0, 0, 32, 1)
     assert d["utilisation"][0] == pytest.approx(197 * 768 * 2304 / (184_194 * 2048))
-    # Strict (no latch, one shared link): no register reuse reaches the L2 port. Best is OS with
-    # rows <- M = 197 on the 256-wide side, cols <- N on 8 (288 folds), T = K = 768: reads
-    # 768*197*288 + 768*2304, writes 197*2304, all through 128 words/cycle.
+    # Strict (no latch, one shared link, weights-only register): only weight-stationary is legal.
+    # OS with rows <- M = 197 on the 256-wide side, cols <- N on 8 (288 folds), T = K = 768 would
+    # move 768*197*288 + 768*2304 + 197*2304 words (357,786 cycles at 128 words/cycle) but needs
+    # its partial sum held in the PE, which a weights-only register cannot do; the best WS tiling
+    # (register words spent on fewer, longer folds) is slower.
     strict = map_gemm(QKV, one(**TARGET, edge_latch=False, l2_link="shared"))
-    words = 768 * 197 * 288 + 768 * 2304 + 197 * 2304
-    assert strict.cycles[0] == pytest.approx(words / 128) and strict.cycles[0] == 357_786
-    assert BOUNDS[int(strict.detail["bound"][0])] == "l2"
+    os_words = 768 * 197 * 288 + 768 * 2304 + 197 * 2304
+    assert strict.detail["pe_dataflow"][0] == 0
+    assert strict.cycles[0] > os_words / 128
+    # With pe_register_operands="stationary" the OS candidate is legal and wins.
+    loose = map_gemm(QKV, one(**TARGET, edge_latch=False, l2_link="shared", pe_register_operands="stationary"))
+    assert loose.cycles[0] == pytest.approx(os_words / 128) and loose.cycles[0] == 357_786
     # A one-word register with the read and write ports: the old model's 563 us at 625 MHz.
     assert map_gemm(QKV, one(**TARGET, **ONE_WORD)).cycles[0] == 351_876
 
@@ -59,7 +64,7 @@ def _strict_ws(m: int, k: int, n: int, rows: int, cols: int, bw: float) -> float
 def test_one_word_register_on_a_shared_link_is_the_strict_model(m, kf, nf, depth, width, bw, latch, operands):
     k, n = kf * depth, nf * width
     fields = {**UNLIMITED, "l2_bw": bw}
-    hw = one(clusters=1, pe_width=width, pe_depth=depth, l2_link="shared", edge_latch=latch, pe_register_operands=operands, **fields, **ONE_WORD)
+    hw = one(clusters=1, pe_width=width, pe_depth=depth, l2_link="shared", edge_latch=latch, pe_register_operands=operands, pe_register_bytes=1, **fields)
     res = map_gemm(Gemm("g", m, k, n), hw, dataflows=("ws",), orientations=("depth_rows",))
     assert res.cycles[0] == pytest.approx(_strict_ws(m, k, n, depth, width, bw), rel=1e-12)
 
@@ -92,10 +97,22 @@ def test_latency_never_rises_with_a_looser_register_or_port(fields, m, k, n, b):
     cyc = map_gemm(Gemm("g", m, k, n, batch=b), hw, detail=False).cycles
     assert np.all(np.diff(cyc) <= 0), cyc
     # A shared link carries at least what each port of the others carries; a one-word register
-    # makes the latch and the operands irrelevant.
+    # makes the latch irrelevant, and letting OS / IS hold their operand only adds candidates.
     one_word = HardwareBatch.from_configs([HardwareConfig(**{**fields, **s, "pe_register_bytes": 1, "l2_link": "shared"}) for s in steps])
     cyc1 = map_gemm(Gemm("g", m, k, n, batch=b), one_word, detail=False).cycles
-    assert np.all(cyc1 == cyc1[0])
+    assert np.all(cyc1[:4] == cyc1[0]) and cyc1[4] <= cyc1[0]
+
+
+@FAST
+@given(fields=SETTINGS, m=dim, k=dim, n=dim, latch=st.booleans(), link=st.sampled_from(["shared", "read_write", "per_operand"]))
+def test_a_weights_only_register_maps_weight_stationary_only(fields, m, k, n, latch, link):
+    # pe_register_operands="weights": the register holds no partial sum and no input, so every
+    # chosen PE candidate is weight-stationary (dataflow 0), whatever the register size or port.
+    hw = HardwareBatch.from_configs([HardwareConfig(**fields, edge_latch=latch, l2_link=link, pe_register_operands="weights")])
+    res = map_gemm(Gemm("g", m, k, n), hw)
+    assert res.detail["pe_dataflow"][0] == 0 and np.isfinite(res.cycles[0])
+    with pytest.raises(HardwareError, match="map_gemm.dataflows"):
+        map_gemm(Gemm("g", m, k, n), hw, dataflows=("os",))
 
 
 def test_register_settings_are_validated():
