@@ -442,20 +442,15 @@ def _objectives(prob: _Problem, hw: _Hardware, h: np.ndarray, area_um2: np.ndarr
     carbon = None
     if any(n in _CARBON_KEYS for n in names):
         carbon = prob.carbon(area_um2, E, np.asarray(hw.batch.node_nm)[h] if np.ndim(hw.batch.node_nm) else hw.batch.node_nm, np.asarray(hw.batch.dram_gb)[h] if np.ndim(hw.batch.dram_gb) else hw.batch.dram_gb)
-    cols = []
-    for o in prob.objectives:
-        if o.name == "accuracy":
-            v = A
-        elif o.name == "latency_s":
-            v = L
-        elif o.name == "energy_j":
-            v = E
-        elif o.name in _CARBON_KEYS:
-            v = np.broadcast_to(carbon[o.name], E.shape)
-        else:  # area_mm2, from the hardware pre-check (the same function the archive uses)
-            v = hw.checks[o.name][h]
-        cols.append(np.asarray(v, dtype=np.float64) * o.sign)
-    return np.column_stack(cols) if cols else np.empty((len(A), 0))
+    # Carbon keys from the carbon report; area_mm2 from the hardware pre-check (the same function the archive uses).
+    return _columns(prob, A, L, E, lambda name: np.broadcast_to(carbon[name], E.shape) if name in _CARBON_KEYS else hw.checks[name][h])
+
+
+def _columns(prob: _Problem, a: np.ndarray, l: np.ndarray, e: np.ndarray, other: Callable[[str], Any]) -> np.ndarray:
+    """Objective columns (minimised form) from accuracy, latency and energy; `other(name)` gives the rest."""
+    given = {"accuracy": a, "latency_s": l, "energy_j": e}
+    cols = [np.asarray(given[o.name] if o.name in given else other(o.name), dtype=np.float64) * o.sign for o in prob.objectives]
+    return np.column_stack(cols) if cols else np.empty((len(a), 0))
 
 
 # Relative margin taken off optimistic objective values before they are compared with the
@@ -479,20 +474,12 @@ def _optimistic(prob: _Problem, hw: _Hardware, hs: np.ndarray, area_um2: np.ndar
         affine = {k: (c0[k], c1[k] - c0[k]) for k in _CARBON_KEYS}
 
     def values(r: int, a: np.ndarray, l: np.ndarray, e: np.ndarray, margin: bool = True) -> np.ndarray:
-        cols = []
-        for o in prob.objectives:
-            if o.name == "accuracy":
-                v = a
-            elif o.name == "latency_s":
-                v = l
-            elif o.name == "energy_j":
-                v = e
-            elif o.name in affine:
-                v = affine[o.name][0][r] + affine[o.name][1][r] * e
-            else:
-                v = np.full(len(a), hw.checks[o.name][hs[r]])
-            cols.append(np.asarray(v, dtype=np.float64) * o.sign)
-        Q = np.column_stack(cols) if cols else np.empty((len(a), 0))
+        def other(name: str) -> np.ndarray:
+            if name in affine:
+                return affine[name][0][r] + affine[name][1][r] * e
+            return np.full(len(a), hw.checks[name][hs[r]])
+
+        Q = _columns(prob, a, l, e, other)
         return Q - _BOUND_MARGIN * np.abs(Q) if margin else Q
 
     return values
