@@ -19,14 +19,14 @@ LATENCY_CAP_S = 0.05  # REFERENCE 1.2: 50 ms interactive
 AREA_CAP_UM2 = 31_990_347  # REFERENCE 1.2
 TOPS_CAP = 20.48  # REFERENCE 1.2
 
-# CLIP ViT-B-16 (REFERENCE.md section 3): towers, tokens, head dim, joint embedding.
+# CLIP ViT-B-16 (docs/reference-facts.md section 3): towers, tokens, head dim, joint embedding.
 HEAD_DIM = 64  # the pruned attention keeps 64 per head
 JOINT_DIM = 512
 VISION_TOKENS, TEXT_TOKENS = 197, 77  # 224 px / patch 16 + class token; text context
 PATCH_K = 3 * 16 * 16  # im2col depth of the 16x16 RGB patch embedding
 VISION_BASE = {"layers": 12, "width": 768, "ffn": 3072, "heads": 12}
 TEXT_BASE = {"layers": 12, "width": 512, "ffn": 2048, "heads": 8}
-# Pruning space (REFERENCE.md section 3): (low, high[, block size]) for layers, FFN, width, heads.
+# Pruning space (docs/reference-facts.md section 3): (low, high[, block size]) for layers, FFN, width, heads.
 VISION_SPACE = {"layers": (6, 12), "ffn_blocks": (4, 8, 384), "width_blocks": (4, 8, 96), "heads": (6, 12)}
 TEXT_SPACE = {"layers": (6, 12), "ffn_blocks": (4, 8, 256), "width_blocks": (4, 8, 64), "heads": (4, 8)}
 

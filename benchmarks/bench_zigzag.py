@@ -39,6 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 import hw_models as H  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "validation"))
+from oracle_cases import GEMMS as ORACLE_GEMMS  # noqa: E402
+
 BENCH_DIR = Path(__file__).resolve().parent
 VENV_DIR = BENCH_DIR / ".zigzag-venv"
 RUNNER = BENCH_DIR / "zigzag_hw" / "run_zigzag.py"
@@ -47,24 +50,20 @@ YAML_DIR = BENCH_DIR / "zigzag_hw" / "generated"
 ZIGZAG_REQUIREMENT = "zigzag-dse==3.9.1"
 EXTRA_REQUIREMENTS = ("six",)  # ZigZag's CACTI wrapper needs it and does not declare it
 
-# ViT-B-16 vision-tower GEMMs (REFERENCE.md section 3) and one small text-tower GEMM.
-GEMMS: tuple[tuple[str, int, int, int], ...] = (
-    ("vit_qkv", 197, 768, 2304),
-    ("vit_fc1", 197, 768, 3072),
-    ("vit_fc2", 197, 3072, 768),
-    ("vit_proj", 197, 768, 768),
-    ("vit_qk", 197, 64, 197),  # one head of Q.K^T
-    ("text_proj", 77, 512, 512),  # small: text-tower out-projection
+# Six of the validation report's GEMMs (benchmarks/validation/oracle_cases.py): the ViT-B-16
+# vision-layer GEMMs but A.V, and the small text-tower out-projection.
+GEMMS: tuple[tuple[str, int, int, int], ...] = tuple(
+    g for g in ORACLE_GEMMS if g[0] in ("vit_qkv", "vit_fc1", "vit_fc2", "vit_proj", "vit_qk", "text_proj")
 )
 
-# Three single-cluster points of the reference grid (REFERENCE.md section 1).
+# Three single-cluster points of the reference grid (docs/reference-facts.md section 1).
 DESIGNS: tuple[tuple[str, dict], ...] = (
     ("A_32x32", dict(pe_width=32, pe_depth=32, l2_sram_kb=512, l2_bw=64, glb_mb=2)),
     ("B_128x8", dict(pe_width=128, pe_depth=8, l2_sram_kb=256, l2_bw=128, glb_mb=4)),
     ("C_64x16", dict(pe_width=64, pe_depth=16, l2_sram_kb=128, l2_bw=32, glb_mb=8)),
 )
 
-# Sanity check of the ZigZag set-up (REFERENCE.md section 1.3, "External oracles"): INT8 GEMM
+# Sanity check of the ZigZag set-up (docs/reference-facts.md section 1.3, "External oracles"): INT8 GEMM
 # 197x768x3072 on a 32x32 array, 512 KB local buffer, 10 GB/s DRAM -> 487,086 cycles, MAC
 # utilisation 0.93. The description it came from is not published; ours has no GLB, the
 # widest L2 port of the grid and 10 GB/s = 16 bytes/cycle at 625 MHz.

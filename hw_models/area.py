@@ -1,4 +1,4 @@
-"""Die area and peak throughput of the template, per REFERENCE.md 1.1 and 1.2."""
+"""Die area and peak throughput of the template, per docs/reference-facts.md 1.1 and 1.2."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ __all__ = [
     "HARDWARE_SETTINGS",
 ]
 
-# The six parameters the reference searches over (REFERENCE.md section 1).
+# The six parameters the reference searches over (docs/reference-facts.md section 1).
 SEARCH_KEYS: tuple[str, ...] = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "l2_bw", "glb_mb")
 
 # What the per-PE register may hold (docs/hardware-model.md 3.1):
@@ -74,7 +74,7 @@ HARDWARE_SETTINGS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class HardwareConfig:
-    """One accelerator of the reference template (REFERENCE.md section 1).
+    """One accelerator of the reference template (docs/reference-facts.md section 1).
 
     Defaults are the reference's fixed settings; the six search parameters default to the
     reference's area-limit design (4 clusters of 256x16, 1 MB L2, 8 MB GLB) with the widest
@@ -352,5 +352,5 @@ def load_grid_axes(name: str = "reference") -> dict[str, list]:
 
 
 def reference_grid(base: HardwareConfig | None = None) -> HardwareBatch:
-    """The reference's 3,240-point hardware grid (REFERENCE.md section 1)."""
+    """The reference's 3,240-point hardware grid (docs/reference-facts.md section 1)."""
     return grid(load_grid_axes("reference"), base)

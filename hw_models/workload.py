@@ -17,7 +17,7 @@ from .errors import HardwareError
 
 __all__ = ["Gemm", "VectorOp", "Op", "Edge", "Workload", "VECTOR_KINDS"]
 
-# Vector-unit op kinds the cost model knows (REFERENCE.md section 1.3).
+# Vector-unit op kinds the cost model knows (docs/reference-facts.md section 1.3).
 VECTOR_KINDS: tuple[str, ...] = (
     "layernorm",
     "add",

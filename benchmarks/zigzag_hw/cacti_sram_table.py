@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_PY = ROOT / "benchmarks" / ".zigzag-venv" / "bin" / "python"
 PROFILE = ROOT / "hw_models" / "data" / "profile_reference_22nm.toml"
 
-TECHNOLOGY_UM = 0.022  # 22 nm, the reference's node (REFERENCE.md 1.4)
+TECHNOLOGY_UM = 0.022  # 22 nm, the reference's node (docs/reference-facts.md 1.4)
 WORD_BYTES = 1  # INT8
 # (profile table, capacities in KiB, port width in bytes): the reference grid's L2 sizes at the
 # middle of its l2_bw values (32, 64, 128 words/cycle), and its GLB sizes at glb_bw = 512.

@@ -58,7 +58,7 @@ CHANCE_NOTES: Mapping[str, str] = {
     "mscoco_mean_r1": "1/5000 (5k-image test split, both retrieval directions)",
 }
 
-# Base model: OpenCLIP ViT-B-16 (REFERENCE.md section 3); head_dim 64 per kept head.
+# Base model: OpenCLIP ViT-B-16 (docs/reference-facts.md section 3); head_dim 64 per kept head.
 BASES: Mapping[str, TowerBase] = {
     "vision": TowerBase(layers=12, heads=12, ffn=3072, width=768, head_dim=64),
     "text": TowerBase(layers=12, heads=8, ffn=2048, width=512, head_dim=64),

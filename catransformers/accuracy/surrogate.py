@@ -53,7 +53,7 @@ class TowerBase:
 
     @property
     def min_dims(self) -> dict[str, float]:
-        """Search-space floor: never below half of any dimension (REFERENCE.md section 3)."""
+        """Search-space floor: never below half of any dimension (docs/reference-facts.md section 3)."""
         return {"layers": self.layers / 2, "heads": self.heads / 2, "ffn": self.ffn / 2, "width": self.width / 2}
 
 

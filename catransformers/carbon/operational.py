@@ -22,7 +22,7 @@ class Operational(NamedTuple):
 
 
 def operational(energy_j_per_inference: ArrayLike, scenario: CarbonScenario) -> Operational:
-    """op_kg = E_J / 3.6e6 * CI_use[g/kWh] / 1000 * N_inferences (REFERENCE.md section 2)."""
+    """op_kg = E_J / 3.6e6 * CI_use[g/kWh] / 1000 * N_inferences (docs/reference-facts.md section 2)."""
     energy_j = _non_negative("energy_j", energy_j_per_inference)
     energy_lifetime_kwh = j_to_kwh(energy_j) * scenario.lifetime_inferences
     carbon_kg = energy_lifetime_kwh * scenario.resolved_use_intensity_g_per_kwh / G_PER_KG

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # Named defaults (docs/carbon.md gives each one's source).
-REFERENCE_INFERENCES = 30_000_000.0  # CATransformers code: "3 years continuous" (REFERENCE.md section 2)
+REFERENCE_INFERENCES = 30_000_000.0  # CATransformers code: "3 years continuous" (docs/reference-facts.md section 2)
 ACT_YIELD_FRACTION = 0.875  # ACT's default fab yield, used by the CATransformers code
 DEFAULT_DEFECT_DENSITY_PER_CM2 = 0.09  # TSMC N7, VLSI Symposium 2019 (AnandTech, Aug 2020)
 DEFAULT_DEFECT_CLUSTERING_ALPHA = 2.0  # negative-binomial clustering, mid-range for mature processes

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FinetuneSettings:
-    """REFERENCE.md section 3: MSCOCO, batch 64, lr 1e-5, wd 0.1, epochs = min(10, FLOPs_full / FLOPs_pruned).
+    """docs/reference-facts.md section 3: MSCOCO, batch 64, lr 1e-5, wd 0.1, epochs = min(10, FLOPs_full / FLOPs_pruned).
 
     AdamW at a constant learning rate; weight decay on weight matrices only (not on norms, biases,
     embeddings' 1-D vectors or the logit scale). `max_steps` caps the optimiser steps (tests, budgets).
@@ -62,7 +62,7 @@ class FinetuneReport:
 
 
 def finetune_epochs(base: ModelConfig, target: ModelConfig, cap: float = 10.0) -> float:
-    """min(cap, MACs(base) / MACs(target)): smaller models get more epochs to recover (REFERENCE.md section 3)."""
+    """min(cap, MACs(base) / MACs(target)): smaller models get more epochs to recover (docs/reference-facts.md section 3)."""
     full = float(count_macs(base)["total"][0])
     pruned = float(count_macs(target)["total"][0])
     return float(min(cap, full / pruned))

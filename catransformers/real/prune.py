@@ -37,7 +37,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 IMPORTANCE_METHODS: tuple[str, ...] = ("l2", "ablation")
-# How layers are dropped (REFERENCE.md section 3): text from the middle, vision the blocks whose
+# How layers are dropped (docs/reference-facts.md section 3): text from the middle, vision the blocks whose
 # output is most similar (cosine) to their input on real images.
 LAYER_RULES: Mapping[str, str] = {"vision": "similarity", "text": "middle"}
 _LAYER_RULE_NAMES = ("similarity", "middle")

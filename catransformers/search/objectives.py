@@ -72,7 +72,7 @@ CONSTRAINTS: Mapping[str, Constraint] = MappingProxyType(
 
 # Hypervolume reference point per objective (native units) for objectives a mode gives none
 # for: worse than any design worth keeping. accuracy 0: any accuracy counts; latency 0.1 s
-# and total carbon 1 kg: the all-hw mode's Ax values (REFERENCE.md section 4); embodied and
+# and total carbon 1 kg: the all-hw mode's Ax values (docs/reference-facts.md section 4); embodied and
 # operational carbon: the same 1 kg; lifetime energy 2 kWh: the energy mode's Ax value;
 # energy per inference: 2 kWh / 3e7 inferences of the reference scenario = 0.24 J; area:
 # the reference area limit, 31.99 mm^2.

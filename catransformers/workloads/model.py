@@ -30,7 +30,7 @@ class TowerConfig:
     width: int  # embedding (residual) width
     heads: int  # query heads
     ffn: int  # MLP hidden width
-    head_dim: int = 64  # kept at 64 when CLIP heads are pruned (REFERENCE.md section 3)
+    head_dim: int = 64  # kept at 64 when CLIP heads are pruned (docs/reference-facts.md section 3)
     kv_heads: int = 0  # 0 = same as heads (no grouped-query attention)
     tokens: int = 0  # sequence length (text/encoder/decoder); derived for vision
     image_size: int = 0  # vision: input pixels per side

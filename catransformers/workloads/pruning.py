@@ -16,7 +16,7 @@ from .model import ModelBatch, ModelConfig, TowerArrays
 
 __all__ = ["PruneVariable", "PruningSpace", "pruning_space", "prune", "prune_batch", "PRUNE_SUFFIXES"]
 
-# Per-tower search variables (REFERENCE.md section 3): counts of layers and heads, and
+# Per-tower search variables (docs/reference-facts.md section 3): counts of layers and heads, and
 # FFN / embedding widths in blocks of base/blocks.
 PRUNE_SUFFIXES: tuple[str, ...] = ("layers", "heads", "ffn_blocks", "emb_blocks")
 

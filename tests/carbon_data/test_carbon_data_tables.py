@@ -106,7 +106,7 @@ def test_subnational_grids_present() -> None:
     assert sum(1 for k in kinds.values() if k == "subnational") >= 90
 
 
-# --- ACT tables: exactly REFERENCE.md section 2 ---------------------------------------
+# --- ACT tables: exactly docs/reference-facts.md section 2 ---------------------------------------
 
 LOGIC = {
     28: (0.90, 175, 100, 500),

@@ -210,7 +210,7 @@ def test_monotone_in_every_dimension(est):
 
 
 def test_whole_search_space_in_one_call(est):
-    # The reference pruning space (REFERENCE.md section 3): 1,071,875 models.
+    # The reference pruning space (docs/reference-facts.md section 3): 1,071,875 models.
     t = list(itertools.product(range(6, 13), range(4, 9), [256 * k for k in range(4, 9)], [64 * k for k in range(4, 9)]))
     v = list(itertools.product(range(6, 13), range(6, 13), [384 * k for k in range(4, 9)], [96 * k for k in range(4, 9)]))
     assert len(t) * len(v) == 1_071_875

@@ -16,7 +16,7 @@ from catransformers.carbon import (
 )
 from catransformers.errors import ConfigError
 
-AREA_LIMIT_UM2 = 31_990_347.0  # the reference's area-limit design (REFERENCE.md section 1.2)
+AREA_LIMIT_UM2 = 31_990_347.0  # the reference's area-limit design (docs/reference-facts.md section 1.2)
 GRID_MIN_UM2, GRID_MAX_UM2 = 3_349_194.0, 50_677_678.0  # smallest / largest of the 3,240-point grid
 
 

@@ -131,6 +131,17 @@ def _foreign_rows(cut: Path, tmp_path: Path):
     return other
 
 
+def _tally(counts: dict[str, list[int]], name: str, folder) -> None:
+    """Try to resume from `folder`; count the try, and the refusal if it is one line."""
+    c = counts.setdefault(name, [0, 0])
+    c[0] += 1
+    try:
+        _resume(folder)
+    except (DataError, ConfigError) as exc:
+        assert "\n" not in str(exc)
+        c[1] += 1
+
+
 def refused_counts(cut: Path, tmp_path: Path, n_flips: int, seed: int = 0) -> dict[str, list[int]]:
     """Per kind of damage: [variants tried, refused with a one-line DataError/ConfigError]."""
     rng = random.Random(seed)
@@ -139,25 +150,13 @@ def refused_counts(cut: Path, tmp_path: Path, n_flips: int, seed: int = 0) -> di
     for i, (name, mutate) in enumerate(_variants(probe, rng, n_flips)):
         folder = _copy(cut, tmp_path / f"v{i}")
         mutate(folder)
-        c = counts.setdefault(name, [0, 0])
-        c[0] += 1
-        try:
-            _resume(folder)
-        except (DataError, ConfigError) as exc:
-            assert "\n" not in str(exc)
-            c[1] += 1
+        _tally(counts, name, folder)
     other = _foreign_rows(cut, tmp_path)
     for name, files in [("rows.log from another seed", ["rows.log"]), ("rows.log and state.json from another seed", ["rows.log", "state.json"])]:
         folder = _copy(cut, tmp_path / name.replace(" ", "_"))
         for f in files:
             shutil.copy(other / "checkpoint" / f, folder / "checkpoint" / f)
-        c = counts.setdefault(name, [0, 0])
-        c[0] += 1
-        try:
-            _resume(folder)
-        except (DataError, ConfigError) as exc:
-            assert "\n" not in str(exc)
-            c[1] += 1
+        _tally(counts, name, folder)
     # a foreign checkpoint whose hashes are recomputed to match: the replay still refuses it
     folder = _copy(cut, tmp_path / "rehashed")
     shutil.copy(other / "checkpoint" / "rows.log", folder / "checkpoint" / "rows.log")

@@ -31,7 +31,7 @@ def test_evaluate_json_has_the_documented_keys(capsys):
 
 
 def test_evaluate_area_limit_design_embodied(capsys):
-    # The reference's area-limit design: 31,990,347 um^2 and 0.715 kg embodied (REFERENCE.md 1.2, 2).
+    # The reference's area-limit design: 31,990,347 um^2 and 0.715 kg embodied (docs/reference-facts.md 1.2, 2).
     code, out, _ = run(capsys, "evaluate", "--hardware", "clusters=4,pe_width=256,pe_depth=16,l2_sram_kb=1024,glb_mb=8", "--format", "json")
     rec = json.loads(out)
     assert rec["area_um2"] == pytest.approx(31_990_347, abs=1)

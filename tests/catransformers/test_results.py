@@ -162,7 +162,7 @@ def test_area_breakdown_adds_up_on_the_reference_grid():
     grid = hw_models.reference_grid()
     parts = hw_models.area_breakdown_um2(grid)
     assert np.allclose(sum(parts.values()), hw_models.area_um2(grid), rtol=1e-12)
-    # the area-limit design (REFERENCE.md 1.1): 4 x 256 x 16 PEs at 380.19472 um^2 each
+    # the area-limit design (docs/reference-facts.md 1.1): 4 x 256 x 16 PEs at 380.19472 um^2 each
     one = hw_models.area_breakdown_um2(hw_models.HardwareBatch.from_configs(hw_models.HardwareConfig()))
     assert one["pe_array"][0] == pytest.approx(4 * 256 * 16 * 380.19472)
 

@@ -25,7 +25,7 @@ CALIBRATION = Path(__file__).resolve().parents[2] / "catransformers" / "data" / 
 
 
 def test_vit_b_16_macs_match_measured_forward_pass():
-    # REFERENCE.md section 3: OpenCLIP forward pass, vision 17.56 GMAC, text 2.98 GMAC.
+    # docs/reference-facts.md section 3: OpenCLIP forward pass, vision 17.56 GMAC, text 2.98 GMAC.
     macs = count_macs(get_model("vit-b-16"))
     assert macs["vision"][0] / 1e9 == pytest.approx(17.56, rel=0.005)
     assert macs["text"][0] / 1e9 == pytest.approx(2.98, rel=0.005)
@@ -55,7 +55,7 @@ def test_vit_b_16_vision_layer_gemms_are_the_measured_shapes():
 @pytest.mark.parametrize(
     "name, image, text, total",
     [
-        ("vit-b-16", 86.19, 63.43, 149.62),  # REFERENCE.md section 3 / OpenCLIP model_profile.csv
+        ("vit-b-16", 86.19, 63.43, 149.62),  # docs/reference-facts.md section 3 / OpenCLIP model_profile.csv
         ("vit-b-32", 87.85, 63.43, 151.28),
         ("vit-l-14", 303.97, 123.65, 427.62),
         ("vit-h-14", 632.08, 354.03, 986.11),
@@ -107,7 +107,7 @@ def _carbonclip(row):
 
 
 def test_carbonclip_parameter_counts_near_paper():
-    # arXiv 2505.01386v4 Table 3. With head dim 64 kept by pruning (REFERENCE.md section 3) our
+    # arXiv 2505.01386v4 Table 3. With head dim 64 kept by pruning (docs/reference-facts.md section 3) our
     # counts sit 1.6-5.7 % above the paper's rounded sizes (docs/workloads.md explains).
     rows = _carbonclip_rows()
     assert len(rows) == 4

@@ -1,4 +1,4 @@
-"""Shared shapes and hardware for the hw_models tests (ViT-B-16 layer shapes from REFERENCE.md section 3)."""
+"""Shared shapes and hardware for the hw_models tests (ViT-B-16 layer shapes from docs/reference-facts.md section 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Area and TOPS: golden numbers of the reference grid (REFERENCE.md 1.1, 1.2)."""
+"""Area and TOPS: golden numbers of the reference grid (docs/reference-facts.md 1.1, 1.2)."""
 
 import numpy as np
 import pytest
