@@ -16,6 +16,7 @@ from .config import HardwareBatch
 from .errors import HardwareError
 from .fusion import NO_FUSION, FusionRules, parse_fusion
 from .grouping import per_distinct
+from .layers import AS_LOWERED, LayerCount, parse_layer_count
 from .workload import VECTOR_KINDS
 
 __all__ = [
@@ -137,6 +138,7 @@ class Profile:
     dram_read_write_ports: bool  # False: one DRAM bus for reads and writes; True: dram_bw each way
     sources: Mapping[str, str] = field(repr=False)  # "section.key" -> source text, for reports
     fusion: FusionRules = NO_FUSION  # optional [fusion] section (hw_models.fusion)
+    layer_count: LayerCount = AS_LOWERED  # optional [layer_count] section (hw_models.layers)
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,7 +205,7 @@ def _table(section: str, data: Mapping[str, Any], value_key: str = "area_um2") -
 
 
 def _parse(data: Mapping[str, Any], origin: str) -> Profile:
-    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector", "accounting", "fusion")
+    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector", "accounting", "fusion", "layer_count")
     for key in data:
         if key not in top_allowed:
             raise HardwareError(f"profile {origin}: unknown section [{key}]; allowed: {', '.join(top_allowed)}")
@@ -283,6 +285,7 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         dram_read_write_ports=bool(acct.get("dram_read_write_ports", False)),
         sources=sources,
         fusion=parse_fusion(data.get("fusion"), sources),
+        layer_count=parse_layer_count(data.get("layer_count"), sources),
     )
 
 
