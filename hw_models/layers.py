@@ -90,7 +90,7 @@ def repeated_blocks(workload: Workload) -> list[tuple[str, np.ndarray]]:
 
 def count_layers(workload: Workload, rule: LayerCount) -> Workload:
     """The workload with each repeated block's `repeat` replaced by the count `rule` charges."""
-    if not rule.enabled:
+    if not rule.enabled or workload.layers_counted:
         return workload
     blocks = repeated_blocks(workload)
     if len(blocks) < rule.min_blocks:
@@ -104,4 +104,4 @@ def count_layers(workload: Workload, rule: LayerCount) -> Workload:
         charged[group] = count  # one array per block: the cost model groups ops by it
         offset = offset + layers
     ops: list[Gemm | VectorOp] = [replace(op, repeat=charged[op.group]) if op.group in charged else op for op in workload.ops]
-    return Workload(tuple(ops), workload.name, workload.edges)
+    return Workload(tuple(ops), workload.name, workload.edges, layers_counted=True)

@@ -49,6 +49,24 @@ def test_the_reference_rule_charges_its_global_layer_ids(layers, charged):
     assert all(int(op.repeat[0]) == 1 for op in w.ops if not op.group.endswith(H.BLOCK_SUFFIX))
 
 
+def test_counting_twice_is_counting_once(tmp_path):
+    w = H.count_layers(_two_towers(10, 3), CODE_RULE)
+    assert w.layers_counted and H.count_layers(w, CODE_RULE) is w
+    hw = H.reference_grid().take([0, 3000])
+    # evaluate_cost counts again; a workload already counted is charged the same
+    once = H.evaluate_cost(_two_towers(10, 3), hw, profile="catransformers-code")
+    again = H.evaluate_cost(w, hw, profile="catransformers-code")
+    np.testing.assert_allclose(again.energy_j, once.energy_j, rtol=1e-12)
+    np.testing.assert_allclose(again.latency_s, once.latency_s, rtol=1e-12)
+    # also through the fusion pass, on a real workload (the reference fuses GELU into fc1)
+    from catransformers.workloads import get_model, lower
+
+    vit = lower(get_model("vit-b-16"))
+    prof = H.load_profile("catransformers-code")
+    counted = H.count_layers(H.fuse(vit, prof.fusion), prof.layer_count)
+    np.testing.assert_allclose(H.evaluate_cost(counted, hw, profile=prof).energy_j, H.evaluate_cost(vit, hw, profile=prof).energy_j, rtol=1e-12)
+
+
 def test_the_rule_is_vectorised_over_designs():
     w = H.count_layers(_two_towers(np.array([12, 10, 24, 6]), np.array([12, 3, 12, 6])), CODE_RULE)
     assert _charged(w) == {"vision.block": [13, 13, 26, 13], "text.block": [13, 13, 0, 0]}
