@@ -546,10 +546,23 @@ ViT-L/14 never, TinyCLIP-8M's 10 + 3 layers as 13 + 13. `catransformers-code` ch
 
 {layers}
 
+What the reference charges between the L2 and the PE array. Its register keeps weights only
+(`tc_estimator.py` `mem_bypass`), and Sunstone charges an operand that bypasses the register at
+the L2, per MAC, divided by its reuse at the register level (`optimization_utils.py`
+`get_cost_edp_bypass`): inputs over the PEs that share them, partial sums (read and updated)
+over the PEs that reduce them. That is far more L2 traffic than a PE array that latches inputs
+and keeps partial sums in place, it grows as the array shrinks, and a prime dimension (197 or
+257 tokens, 197 keys) cannot be unrolled at all. `catransformers-code` charges it
+(`accounting.tc_bypass_spatial_reuse`, `hw_models.energy.bypass_l2_words`). It makes small
+arrays pay in energy, so the minimum-carbon searches below no longer end at the smallest arrays;
+it does not depend on the array's shape for a given number of PEs, while the area does (the
+vector core has one lane per column), so the grid minimum is a narrow, deep array where the
+paper's 100-trial search stopped at a wide, shallow one.
+
 That the paper's numbers come from this accounting is borne out by the energies: on the paper's
 own 14 designs in the `carbon_wrapper` scenario, our energy per inference over the energy the
 paper's carbon implies has a median of {mj_charged} (range {mj_charged_range}) with it, and
-{mj_lowered} (range {mj_lowered_range}) with the layers as lowered.
+{mj_lowered} (range {mj_lowered_range}) with the layers as lowered (both with the array-side L2 charge).
 
 Which `l2_bw`: the table omits it and it changes neither the area nor, mostly, the energy, so
 several designs tie in carbon. The all-hw mode minimises carbon and latency together (a Pareto

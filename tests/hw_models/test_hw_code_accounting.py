@@ -1,4 +1,4 @@
-"""Layer accounting (hw_models.layers): how many layers of each repeated block a profile charges."""
+"""The reference's accounting terms of the catransformers-code profile: layers charged, array-side L2."""
 
 from importlib import resources
 from pathlib import Path
@@ -139,3 +139,49 @@ def test_layer_count_section_errors_name_the_field():
         parse_layer_count({**good, "ids": entry([0])}, {})
     with pytest.raises(H.HardwareError, match="layer_count.copies: must be a table"):
         parse_layer_count({**good, "copies": [13, 13]}, {})
+
+
+# --- the reference's array-side L2 charge (accounting.tc_bypass_spatial_reuse) -------------------
+def test_bypass_l2_words_hand_derived():
+    from hw_models.energy import bypass_l2_words
+
+    # 2,048 PEs, both dimensions powers of two: inputs multicast over 32 PEs, partial sums reduced
+    # over 64 (1/32 + 2/64 is the least of 1/Ns + 2/Ks with Ns * Ks = 2048)
+    assert bypass_l2_words(768, 3072, 256, 8) == pytest.approx(1 / 32 + 2 / 64)
+    # a prime reduction (197 keys of A.V) cannot be unrolled: every partial sum goes to the L2
+    assert bypass_l2_words(197, 64, 256, 8) == pytest.approx(1 / 64 + 2 / 1)
+    # a prime output width (197 of Q.K^T): every input read goes to the L2
+    assert bypass_l2_words(64, 197, 256, 8) == pytest.approx(1 / 1 + 2 / 64)
+    # vectorised over designs; fewer PEs, more L2 traffic
+    got = bypass_l2_words(768, 3072, np.array([256, 64, 32]), np.array([8, 8, 64]))
+    np.testing.assert_allclose(got, [1 / 32 + 2 / 64, 1 / 16 + 2 / 32, 1 / 32 + 2 / 64])
+
+
+def _code_profile_without_bypass(tmp_path: Path) -> str:
+    src = resources.files("hw_models").joinpath("data", PROFILE_FILES["catransformers-code"]).read_text()
+    off = src.replace("tc_bypass_spatial_reuse = { value = true", "tc_bypass_spatial_reuse = { value = false")
+    assert off != src
+    path = tmp_path / "code_no_bypass.toml"
+    path.write_text(off)
+    return str(path)
+
+
+@pytest.mark.parametrize("m, k, n, batch", [(197, 768, 3072, 1), (197, 197, 64, 12), (77, 512, 1536, 1)])
+def test_the_code_profile_charges_the_reference_array_side_l2(tmp_path, m, k, n, batch):
+    """L2 energy = the mapper's GLB-side L2 energy + (MACs x bypass_l2_words + K x N weights) x L2 read."""
+    from hw_models.energy import bypass_l2_words
+
+    hw = H.HardwareBatch.from_configs([H.HardwareConfig(clusters=c, pe_width=w, pe_depth=d, l2_bw=bw)
+                                       for c, w, d, bw in ((1, 256, 8, 128), (2, 64, 16, 32), (4, 32, 2, 64))])
+    g = H.Gemm("g", m=m, k=k, n=n, batch=batch)
+    on = H.map_gemm(g, hw, profile=H.load_profile("catransformers-code"), detail=True)
+    off_prof = H.load_profile(_code_profile_without_bypass(tmp_path))
+    off = H.map_gemm(g, hw, profile=off_prof, detail=True)
+    e = H.access_energies(hw, off_prof)
+    mapper_array_side = off.detail["l2_pe_reads"] * e.l2_tc_read_pj + off.detail["l2_pe_writes"] * e.l2_tc_write_pj
+    macs = m * k * n * batch
+    charged = (macs * bypass_l2_words(k, n, hw.pe_width, hw.pe_depth) + k * n * batch) * e.l2_tc_read_pj
+    np.testing.assert_allclose(on.l2_pj, off.l2_pj - mapper_array_side + charged, rtol=1e-9)
+    np.testing.assert_array_equal(on.cycles, off.cycles)  # an energy charge only
+    np.testing.assert_allclose(on.glb_pj, off.glb_pj)
+    np.testing.assert_allclose(on.dram_pj, off.dram_pj)
