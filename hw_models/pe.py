@@ -63,10 +63,9 @@ def _tile(
 
     Double-buffered stationary operand: where the register has room for the next group's q words
     beside the current group's (2q <= `words`), the next group shifts in while the current one
-    streams (the TPU's weight double-buffering), so consecutive groups pipeline: the first load
-    q*r, then every group's q*T stream back to back (a load longer than the stream, q*r > q*T,
-    stalls by the difference), and the skew r + c - 2 once. A one-word register gets
-    SCALE-Sim's per-fold fill and drain.
+    streams (the TPU's weight double-buffering), so only the first load is exposed (a load longer
+    than the stream, r > T, stalls by the difference); each group keeps its ripple and drain
+    r + c - 2. A one-word register gets SCALE-Sim's per-fold fill and drain.
 
     Reuse: along columns, the word streamed in at a row edge (A for WS and OS, B for IS) meets
     the PE's q words one after another; with `latch` it is read from L2 once per group, else once
@@ -123,13 +122,16 @@ def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Any) -> Ar
     """Cycles of g groups of q register words each: a load of `load` and a stream of t per word, `skew` per group.
 
     Without a spare register (2q > words) every group loads, streams and drains in turn:
-    g * (q*(load + t) + skew). With one (double-buffered), loads hide behind the previous group's
-    stream: q*load + g*q*t + (g - 1)*q*max(load - t, 0) + skew, which is never more.
+    g * (q*(load + t) + skew). With one, the next group's words shift into the spare ones while
+    the current group streams (double-buffered), so only the first load is exposed and a later
+    one only where it outlasts the stream: q*(load + t) + (g - 1)*q*max(t, load) + g*skew, never
+    more. The skew (ripple and drain) stays per group: the new words take over once the last
+    input of the current group has passed every PE (one swap for the whole array).
     """
     serial = g * (q * (load + t) + skew)
     if np.all(np.asarray(words) < 2.0):
         return serial
-    piped = q * load + g * q * t + (g - 1.0) * q * np.maximum(load - t, 0.0) + skew
+    piped = q * (load + t) + (g - 1.0) * q * np.maximum(t, load) + g * skew
     return np.where(2.0 * q <= words, piped, serial)
 
 
@@ -217,7 +219,10 @@ def pe_level(
         compute, st, row, col, wr, q = _tile(*args, p, axis_rows, latch6, fill, os[sub], cache, reg_words)
         if p == 1.0:
             c1 = ceil_div(sc, ceil_div(sc, cols))
-            small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
+            # The full height is provably best when c + T - 2 >= 2; with a spare register word the
+            # next fold's load hides under the stream, so T counts as 0 there.
+            t_eff = t if max_words < 2.0 else np.where(reg_words >= 2.0, 0.0, t)
+            small = (c1 + t_eff - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
             if np.any(small):
                 compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links, reg_words))
         reads = st + row + col

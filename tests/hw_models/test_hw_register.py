@@ -19,18 +19,15 @@ QKV = Gemm("qkv", 197, 768, 2304)
 
 def test_register_tiling_on_the_issue_gemm_hand_derived():
     # Default (weights in the register, edge latch, a read and a write port): WS with rows <- K
-    # on the 8-deep side, each PE holding 4 weights of K, so a partial sum stays in the PE for
-    # 4 words: K = 768 in 24 groups of 8 rows x 4 words, N = 2304 in 9 folds of 256 columns,
-    # T = M = 197. The 32-word register keeps the next group's 4 words beside the current ones
-    # (double-buffered), so the 216 groups pipeline: the first load 4 * 8, 216 streams of 4 * 197,
-    # one skew 8 + 256 - 2: 170,502 cycles, compute-bound (0.998 of peak; the partial sums of
-    # 24 groups fit the port, those of 96 single-word folds would not).
+    # on the 8-deep side, each PE holding 32 weights of K, so a partial sum stays in the PE for
+    # 32 words: K = 768 in 3 groups of 8 rows x 32 words, N = 2304 in 9 folds of 256 columns,
+    # T = M = 197: 3 * 9 * (32 * (8 + 197) + 8 + 256 - 2) = 184,194 cycles, compute-bound.
     res = map_gemm(QKV, one(**TARGET))
     d = res.detail
-    assert res.cycles[0] == 4 * 8 + 216 * 4 * 197 + 8 + 256 - 2 == 170_502
+    assert res.cycles[0] == 3 * 9 * (32 * (8 + 197) + 8 + 256 - 2) == 184_194
     assert BOUNDS[int(d["bound"][0])] == "compute"
-    assert (d["pe_dataflow"][0], d["pe_orientation"][0], d["register_words_used"][0], d["register_axis"][0]) == (0, 0, 4, 1)
-    assert d["utilisation"][0] == pytest.approx(197 * 768 * 2304 / (170_502 * 2048))
+    assert (d["pe_dataflow"][0], d["pe_orientation"][0], d["register_words_used"][0], d["register_axis"][0]) == (0, 0, 32, 1)
+    assert d["utilisation"][0] == pytest.approx(197 * 768 * 2304 / (184_194 * 2048))
     # Strict (no latch, one shared link, weights-only register): only weight-stationary is legal.
     # OS with rows <- M = 197 on the 256-wide side, cols <- N on 8 (288 folds), T = K = 768 would
     # move 768*197*288 + 768*2304 + 197*2304 words (357,786 cycles at 128 words/cycle) but needs
@@ -48,18 +45,18 @@ def test_register_tiling_on_the_issue_gemm_hand_derived():
 
 
 def test_a_spare_register_word_pipelines_the_folds():
-    # QKV on 8 x 256, unlimited memory, weight-stationary, rows <- K: 96 x 9 = 864 folds of
-    # 8 rows x 256 columns, T = M = 197. One word per MAC: SCALE-Sim, each fold loads, streams
-    # and drains, 864 * (2*8 + 256 + 197 - 2) = 403,488. Two words: the next fold's weights shift
-    # into the spare word while the current fold streams (double-buffered, as the TPU's weight
-    # tiles), so the folds run back to back: one load 8, 864 streams of 197, one skew 8 + 256 - 2.
-    fields = dict(clusters=1, pe_width=256, pe_depth=8, **UNLIMITED, pe_register_operands="stationary")
-    cyc = [map_gemm(QKV, one(**fields, pe_register_bytes=b), dataflows=("ws",), orientations=("depth_rows",)).cycles[0] for b in (1, 2)]
-    assert cyc[0] == 864 * (2 * 8 + 256 + 197 - 2) == 403_488
-    assert cyc[1] == 8 + 864 * 197 + 8 + 256 - 2 == 170_478
-    # A stream shorter than the load (T = 3 < 8 rows) stalls on each load: 8 + 863 * 8 + 3 + 262.
-    short = Gemm("short", 3, 768, 2304)
-    assert map_gemm(short, one(**fields, pe_register_bytes=2), dataflows=("ws",), orientations=("depth_rows",)).cycles[0] == 8 + 863 * 8 + 3 + 262
+    # QKV on 8 x 8, unlimited memory, weight-stationary, rows <- K: 96 x 288 = 27,648 folds of
+    # 8 x 8, T = M = 197. One word per MAC: SCALE-Sim, each fold loads, streams and drains,
+    # 27,648 * (2*8 + 8 + 197 - 2) = 6,054,912. Two words: the next fold's weights shift into the
+    # spare word while the current fold streams (double-buffered, as the TPU's weight tiles), so
+    # only the first load (8) is exposed; every fold streams 197 and ripples and drains 8 + 8 - 2:
+    # 8 + 197 + 27,647 * 197 + 27,648 * 14 = 5,833,736 (two words on one fold, 13,824 pairs of
+    # (2*(8 + 197) + 14) = 5,861,376, lose).
+    fields = dict(clusters=1, pe_width=8, pe_depth=8, **UNLIMITED, pe_register_operands="stationary")
+    res = [map_gemm(QKV, one(**fields, pe_register_bytes=b), dataflows=("ws",), orientations=("depth_rows",)) for b in (1, 2)]
+    assert res[0].cycles[0] == 27_648 * (2 * 8 + 8 + 197 - 2) == 6_054_912
+    assert res[1].cycles[0] == 8 + 197 + 27_647 * 197 + 27_648 * 14 == 5_833_736
+    assert res[1].detail["register_words_used"][0] == 1
 
 
 def _strict_ws(m: int, k: int, n: int, rows: int, cols: int, bw: float) -> float:
