@@ -50,7 +50,8 @@ Arr = np.ndarray
 
 
 def _tile(
-    sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: bool, latch: Any, fill: float, os: Any, cache: dict | None = None
+    sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: bool, latch: Any, fill: float, os: Any,
+    cache: dict | None = None, words: Any = 1.0,
 ) -> tuple[Arr, ...]:
     """One register tiling of one candidate: (compute, stationary reads, row-edge reads, column reads, writes).
 
@@ -59,6 +60,12 @@ def _tile(
     register words per PE and ceil(share / q) array columns (rows), balanced. A group
     of q folds streams q*T words per edge and costs q*(r + T) + r + c - 2 cycles with fill/drain
     (q = 1: SCALE-Sim's 2r + c + T - 2), q*T without (fill = 0).
+
+    Double-buffered stationary operand: where the register has room for the next group's q words
+    beside the current group's (2q <= `words`), the next group shifts in while the current one
+    streams (the TPU's weight double-buffering), so only the first load is exposed (a load longer
+    than the stream, r > T, stalls by the difference); each group keeps its ripple and drain
+    r + c - 2. A one-word register gets SCALE-Sim's per-fold fill and drain.
 
     Reuse: along columns, the word streamed in at a row edge (A for WS and OS, B for IS) meets
     the PE's q words one after another; with `latch` it is read from L2 once per group, else once
@@ -94,7 +101,7 @@ def _tile(
         q = np.minimum(p, rg)
         r = ceil_div(rg, q)
         fr_ = r if fill == 1.0 else fill * r
-        compute = groups * fc * (q * (fr_ + t) + fr_ + fixed)
+        compute = _fold_cycles(groups * fc, q, fr_, t, fr_ + fixed, words)
         # WS / IS: partial sums leave once per group (latched) or per word and are read back for
         # every one after the first. OS: B streams down the columns as often; outputs leave once.
         flow = t_sc * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
@@ -106,9 +113,26 @@ def _tile(
         cg = ceil_div(sc, groups)
         q = np.minimum(p, cg)
         c = ceil_div(cg, q)
-        compute = fr * groups * (q * per_word + (c if fill == 1.0 else fill * c) + fixed)
+        compute = _fold_cycles(fr * groups, q, per_word - t, t, (c if fill == 1.0 else fill * c) + fixed, words)
         row_reads = t_sr * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
     return compute, st_reads, row_reads, col_reads, writes, q
+
+
+def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Any) -> Arr:
+    """Cycles of g groups of q register words each: a load of `load` and a stream of t per word, `skew` per group.
+
+    Without a spare register (2q > words) every group loads, streams and drains in turn:
+    g * (q*(load + t) + skew). With one, the next group's words shift into the spare ones while
+    the current group streams (double-buffered), so only the first load is exposed and a later
+    one only where it outlasts the stream: q*(load + t) + (g - 1)*q*max(t, load) + g*skew, never
+    more. The skew (ripple and drain) stays per group: the new words take over once the last
+    input of the current group has passed every PE (one swap for the whole array).
+    """
+    serial = g * (q * (load + t) + skew)
+    if np.all(np.asarray(words) < 2.0):
+        return serial
+    piped = q * (load + t) + (g - 1.0) * q * np.maximum(t, load) + g * skew
+    return np.where(2.0 * q <= words, piped, serial)
 
 
 def _link_words(st: Arr, row: Arr, col: Arr, writes: Arr, link: Any, links: frozenset, reads: Arr | None = None) -> Arr:
@@ -192,12 +216,15 @@ def pe_level(
     for p, axis_rows in combos:
         sub = slice(None) if p == 1.0 or any_stationary else slice(0, 2)
         args = (sr[sub], sc[sub], t[sub], rows[sub], cols[sub])
-        compute, st, row, col, wr, q = _tile(*args, p, axis_rows, latch6, fill, os[sub], cache)
+        compute, st, row, col, wr, q = _tile(*args, p, axis_rows, latch6, fill, os[sub], cache, reg_words)
         if p == 1.0:
             c1 = ceil_div(sc, ceil_div(sc, cols))
-            small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
+            # The full height is provably best when c + T - 2 >= 2; with a spare register word the
+            # next fold's load hides under the stream, so T counts as 0 there.
+            t_eff = t if max_words < 2.0 else np.where(reg_words >= 2.0, 0.0, t)
+            small = (c1 + t_eff - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
             if np.any(small):
-                compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links))
+                compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links, reg_words))
         reads = st + row + col
         lw = _link_words(st, row, col, wr, link6, links, reads)
         value = np.maximum(compute, lw / l2bw)
@@ -247,13 +274,13 @@ def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) 
     With c + T - 2 >= 2 the full height is provably best (docs/hardware-model.md 4); below that
     (tiny GEMMs) a shorter fold can beat it. The height set for 2R contains the one for R.
     """
-    sr, sc, t, rows, cols, bw, latch, link, os, links = args
+    sr, sc, t, rows, cols, bw, latch, link, os, links, words = args
     shape = small.shape
     out = [np.array(np.broadcast_to(a, shape), dtype=np.float64) for a in results]
     idx = np.nonzero(small)
     b = lambda a: np.broadcast_to(np.asarray(a, np.float64), shape)[idx]  # noqa: E731
     s_sr, s_sc, s_t, s_rows, s_cols, s_bw, s_os = (b(a) for a in (sr, sc, t, rows, cols, np.broadcast_to(bw, shape), os))
-    s_link = b(link)
+    s_link, s_words = b(link), b(words)
     best = [o[idx] for o in out]
     best_v = np.maximum(best[0], _link_words(*best[1:], s_link, links) / s_bw)
     j = 1
@@ -262,7 +289,7 @@ def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) 
         ok = height >= 1
         if not np.any(ok):
             break
-        new = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os)[:5]
+        new = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os, words=s_words)[:5]
         v = np.maximum(new[0], _link_words(*new[1:], s_link, links) / s_bw)
         acc_new, acc_best = sum(new[1:]), sum(best[1:])
         better = ok & ((v < best_v) | ((v == best_v) & (acc_new < acc_best)))

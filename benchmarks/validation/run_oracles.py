@@ -82,6 +82,8 @@ def run_zigzag_oracle(workers: int) -> None:
                     continue
                 hw = BZ.zigzag_hw(dname, cfg, "ws", orient, psum_bits=8)
                 hw["stationary_words"] = REGISTER_BYTES * 8 // cfg.precision_bits
+                # Our per_operand l2_link limits L2 <-> array words only; the L2's GLB side is the GLB's.
+                hw["l2_glb_side_ports"] = True
                 jobs.append({"name": f"{gname}@{dname}@{orient}", "hw": hw, "gemm": {"name": gname, "m": m, "k": k, "n": n},
                              "opt": "latency", "lpf_limit": 6})
         if not jobs:

@@ -94,7 +94,8 @@ def accelerator(hw: dict) -> dict:
     hw keys: name, pe_width, pe_depth, dataflow ("ws", "os", "is"), orientation ("depth_rows",
     "width_rows"), l2_kib, l2_bw (words/cycle), glb_kib (0: no GLB), glb_bw (words/cycle),
     dram_bw (words/cycle), mac_pj, reg_pj (per 8-bit register access), dram_pj_per_bit,
-    psum_bits, l2_ports ("per_operand" or "shared"), systolic (bool), sram_cost ("cacti" or
+    psum_bits, l2_ports ("per_operand" or "shared"), l2_glb_side_ports (bool, per_operand only:
+    the partial sums' GLB-side transfers on ports of their own), systolic (bool), sram_cost ("cacti" or
     {"l2_pj_per_bit": x, "glb_pj_per_bit": y}).
 
     Levels, innermost first:
@@ -125,7 +126,20 @@ def accelerator(hw: dict) -> dict:
             d["r_cost"] = d["w_cost"] = float(sram_cost[per_bit_key]) * width
         return d
 
-    if hw.get("l2_ports", "per_operand") == "per_operand":
+    if hw.get("l2_ports", "per_operand") == "per_operand" and hw.get("l2_glb_side_ports", False):
+        # As below, but the partial sums' array-side port pair carries only array-side words: their
+        # transfers to and from the GLB get a port pair of their own (hw_models' per_operand
+        # l2_link: the GLB side of the L2 is limited by the GLB's ports, not by l2_bw).
+        l2_ports = [
+            _port("r_port_1", "read", l2_bits, ["I1, tl"]),
+            _port("r_port_2", "read", l2_bits, ["I2, tl"]),
+            _port("r_port_3", "read", l2_bits, ["O, tl"]),
+            _port("r_port_4", "read", l2_bits, ["O, th"]),
+            _port("w_port_1", "write", l2_bits, ["I1, fh", "I2, fh"]),
+            _port("w_port_2", "write", l2_bits, ["O, fl"]),
+            _port("w_port_3", "write", l2_bits, ["O, fh"]),
+        ]
+    elif hw.get("l2_ports", "per_operand") == "per_operand":
         # One read port per operand towards the array, psums back through their own port pair:
         # ZigZag serialises every transfer that shares a port, even when the bits would fit.
         l2_ports = [

@@ -280,12 +280,13 @@ def test_tensor_core_uses_the_l2_the_area_pays_for():
 
 def test_zigzag_cross_check_within_fifteen_percent():
     # REFERENCE 1.3: ZigZag, INT8 197x768x3072 on a 32x32 array, 512 KB local buffer, 10 GB/s
-    # DRAM (16 words/cycle at 625 MHz): 487,086 cycles, utilisation 0.93. ZigZag does not charge
-    # systolic fill and drain; this model does (SCALE-Sim form), so it is somewhat slower.
+    # DRAM (16 words/cycle at 625 MHz): 487,086 cycles, utilisation 0.93. With the default 32-word
+    # register the next fold's weights shift in while the current fold streams, so this model pays
+    # no load per fold after the first (ZigZag: one per layer) and lands at 0.98 (463,328).
     hw = one(clusters=1, pe_width=32, pe_depth=32, l2_sram_kb=512, l2_bw=128, glb_mb=8, dram_bw_gbps=10.0)
     res = map_gemm(Gemm("g", 197, 768, 3072), hw)
-    assert 487_086 <= res.cycles[0] <= 1.15 * 487_086
-    assert 0.8 <= res.detail["utilisation"][0] <= 0.93
+    assert abs(res.cycles[0] / 487_086 - 1) <= 0.15
+    assert 0.8 <= res.detail["utilisation"][0] <= 1.0
 
 
 @FAST

@@ -44,6 +44,21 @@ def test_register_tiling_on_the_issue_gemm_hand_derived():
     assert map_gemm(QKV, one(**TARGET, **ONE_WORD)).cycles[0] == 351_876
 
 
+def test_a_spare_register_word_pipelines_the_folds():
+    # QKV on 8 x 8, unlimited memory, weight-stationary, rows <- K: 96 x 288 = 27,648 folds of
+    # 8 x 8, T = M = 197. One word per MAC: SCALE-Sim, each fold loads, streams and drains,
+    # 27,648 * (2*8 + 8 + 197 - 2) = 6,054,912. Two words: the next fold's weights shift into the
+    # spare word while the current fold streams (double-buffered, as the TPU's weight tiles), so
+    # only the first load (8) is exposed; every fold streams 197 and ripples and drains 8 + 8 - 2:
+    # 8 + 197 + 27,647 * 197 + 27,648 * 14 = 5,833,736 (two words on one fold, 13,824 pairs of
+    # (2*(8 + 197) + 14) = 5,861,376, lose).
+    fields = dict(clusters=1, pe_width=8, pe_depth=8, **UNLIMITED, pe_register_operands="stationary")
+    res = [map_gemm(QKV, one(**fields, pe_register_bytes=b), dataflows=("ws",), orientations=("depth_rows",)) for b in (1, 2)]
+    assert res[0].cycles[0] == 27_648 * (2 * 8 + 8 + 197 - 2) == 6_054_912
+    assert res[1].cycles[0] == 8 + 197 + 27_647 * 197 + 27_648 * 14 == 5_833_736
+    assert res[1].detail["register_words_used"][0] == 1
+
+
 def _strict_ws(m: int, k: int, n: int, rows: int, cols: int, bw: float) -> float:
     """One-word register, weight-stationary, one link for every word, folded fold by fold."""
     compute = words = 0
@@ -101,6 +116,17 @@ def test_latency_never_rises_with_a_looser_register_or_port(fields, m, k, n, b):
     one_word = HardwareBatch.from_configs([HardwareConfig(**{**fields, **s, "pe_register_bytes": 1, "l2_link": "shared"}) for s in steps])
     cyc1 = map_gemm(Gemm("g", m, k, n, batch=b), one_word, detail=False).cycles
     assert np.all(cyc1[:4] == cyc1[0]) and cyc1[4] <= cyc1[0]
+
+
+@FAST
+@given(fields=SETTINGS, m=dim, k=dim, n=dim, b=st.sampled_from([1, 3, 12]), latch=st.booleans(),
+       link=st.sampled_from(["shared", "read_write", "per_operand"]), operands=st.sampled_from(["weights", "stationary"]))
+def test_latency_never_rises_with_the_register_size(fields, m, k, n, b, latch, link, operands):
+    # 1 ... 64 bytes per MAC: each size adds tilings and, from two words on, a spare register for
+    # the next fold (double-buffering), so cycles never rise; one word is the SCALE-Sim array.
+    cfgs = [HardwareConfig(**{**fields, "pe_register_bytes": 2**e}, edge_latch=latch, l2_link=link, pe_register_operands=operands) for e in range(7)]
+    cyc = map_gemm(Gemm("g", m, k, n, batch=b), HardwareBatch.from_configs(cfgs), detail=False).cycles
+    assert np.all(np.diff(cyc) <= 0), cyc
 
 
 @FAST
