@@ -72,7 +72,7 @@ _SRAM_KEYS: tuple[str, ...] = ("capacity_kib", "port_bytes", "read_pj_per_word",
 # take the physical default (docs/hardware-model.md 6 lists why each default is what it is).
 _ACCOUNTING_KEYS: tuple[str, ...] = (
     "tc_mac_pj", "register_pj", "systolic_fill_drain", "tc_l2_operand_buffers", "tc_word_costs_full_access", "dram_access_bits",
-    "dram_read_write_ports", "tc_bypass_spatial_reuse",
+    "dram_read_write_ports", "tc_bypass_spatial_reuse", "tc_spatial_divisors", "tc_l2_bw_shared",
 )
 _PRIMITIVE_KEYS: tuple[str, ...] = ("passes", "inputs", "l2_reads", "lut_reads")
 _COMPOSITE_KEYS: tuple[str, ...] = ("steps",)
@@ -138,6 +138,8 @@ class Profile:
     tc_dram_words_per_charge: float  # likewise for DRAM accesses
     dram_read_write_ports: bool  # False: one DRAM bus for reads and writes; True: dram_bw each way
     tc_bypass_spatial_reuse: bool  # True: the array-side L2 charge of the reference's Sunstone (bypass_l2_words)
+    tc_spatial_divisors: bool  # True: the PE array unrolls only exact divisors (hw_models.spatial); False: the last fold is padded
+    tc_l2_bw_shared: bool  # True: l2_bw is the bandwidth of all clusters' L2s together; False: each cluster's own
     sources: Mapping[str, str] = field(repr=False)  # "section.key" -> source text, for reports
     fusion: FusionRules = NO_FUSION  # optional [fusion] section (hw_models.fusion)
     layer_count: LayerCount = AS_LOWERED  # optional [layer_count] section (hw_models.layers)
@@ -286,6 +288,8 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         tc_dram_words_per_charge=max(float(acct.get("dram_access_bits", precision)) / precision, 1.0) if acct.get("tc_word_costs_full_access", False) else 1.0,
         dram_read_write_ports=bool(acct.get("dram_read_write_ports", False)),
         tc_bypass_spatial_reuse=bool(acct.get("tc_bypass_spatial_reuse", False)),
+        tc_spatial_divisors=bool(acct.get("tc_spatial_divisors", False)),
+        tc_l2_bw_shared=bool(acct.get("tc_l2_bw_shared", False)),
         sources=sources,
         fusion=parse_fusion(data.get("fusion"), sources),
         layer_count=parse_layer_count(data.get("layer_count"), sources),
@@ -319,7 +323,8 @@ def _accounting(table: Mapping[str, Any], sources: dict[str, str]) -> dict[str, 
             raise HardwareError(f"profile accounting: unknown key {key!r}; allowed: {', '.join(_ACCOUNTING_KEYS)}")
         value = _entry(table, "accounting", key)
         sources[f"accounting.{key}"] = table[key]["source"]
-        if key in ("systolic_fill_drain", "tc_word_costs_full_access", "dram_read_write_ports", "tc_bypass_spatial_reuse"):
+        if key in ("systolic_fill_drain", "tc_word_costs_full_access", "dram_read_write_ports", "tc_bypass_spatial_reuse",
+                   "tc_spatial_divisors", "tc_l2_bw_shared"):
             if not isinstance(value, bool):
                 raise HardwareError(f"profile accounting.{key}: {value!r} is not allowed; must be true or false")
             out[key] = value

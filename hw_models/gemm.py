@@ -15,6 +15,7 @@ from .errors import HardwareError
 from .grouping import batch_length, ceil_div, combine, dense, full, representatives
 from .memory import FIRST_BATCH_SLOT, WHOLE, batch_used, memory_level, subproblems
 from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, pe_level
+from .spatial import divisor_pe_level
 from .workload import Gemm
 
 __all__ = ["PARTITIONS", "BOUNDS", "GemmMapping", "map_gemm", "gemm_groups", "gemm_one", "context_for", "mapping_names"]
@@ -74,6 +75,11 @@ def _compute_level(
     ncl, W, D, l2bw, reg, mode, latch, link = hw
     M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link = np.broadcast_arrays(M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link)
     Ms, Ks, Ns = subproblems(M, K, N, ncl)  # (3, U) each
+    l2_port = l2bw
+    if ctx.profile.tc_l2_bw_shared:
+        # The reference's Sunstone bounds the clusters' L2 traffic together by one l2_bw: each
+        # cluster's port carries l2_bw / clusters.
+        l2bw = l2bw / ncl
     per = [np.broadcast_to(a, Ms.shape).reshape(-1) for a in (D, W, l2bw, reg, mode, latch, link)]
     cols = [Ms.reshape(-1), Ks.reshape(-1), Ns.reshape(-1)]
     kw = dict(links=ctx.links, fill=ctx.profile.fill_drain, allowed=ctx.allowed_pe, detail=detail)
@@ -104,6 +110,9 @@ def _compute_level(
         r.append(B * rd[2])
         w.append(B * wr[2])
         mult.append(heads)
+    divisors = ctx.profile.tc_spatial_divisors
+    if divisors:
+        x, r, w, div_compute, div_l2 = _divisor_slots(M, K, N, B, ncl, W, D, l2_port, reg, batch_slots, ctx.profile.tc_l2_bw_shared)
     out = np.stack([np.stack(x), np.stack(r), np.stack(w)], axis=-1)  # (S, U, 3)
     if not detail:
         return out, None
@@ -119,7 +128,33 @@ def _compute_level(
         "register_words_used": np.stack([d["register_words_used"][s] for s in sub]),
         "register_axis": np.stack([d["register_axis"][s] for s in sub]),
     }
+    if divisors:
+        info.update(compute_cycles=np.stack(div_compute), l2_cycles=np.stack(div_l2), l2_pe_reads=np.stack(r), l2_pe_writes=np.stack(w))
     return out, info
+
+
+def _divisor_slots(
+    M: Arr, K: Arr, N: Arr, B: Arr, ncl: Arr, W: Arr, D: Arr, l2bw: Arr, reg: Arr, batch_slots: int, shared: bool
+) -> tuple[list[Arr], ...]:
+    """Per slot [cycles], [L2 reads], [L2 writes], [compute cycles], [L2 cycles] of the reference's exact-divisor mapping.
+
+    hw_models.spatial.divisor_pe_cycles maps the whole GEMM, clusters included, as the
+    reference's Sunstone does (a batched GEMM as one of M x batch rows: tc_estimator.py dim
+    N = n * b), so every cluster split costs the same at this level and the GLB / DRAM levels
+    choose among them. With `shared` all clusters' L2 traffic goes through one l2_bw; else each
+    cluster has its own.
+    """
+    port = l2bw if shared else l2bw * ncl
+    cyc, rd, wr, compute = divisor_pe_level(M * B, K, N, W, D, ncl, port, reg)
+    l2c = np.maximum(rd, wr) / port
+    x, r, w, comp, l2 = [cyc, cyc], [rd, rd], [wr, wr], [compute, compute], [l2c, l2c]
+    for j in range(batch_slots):
+        x.append(cyc + np.where(batch_used(ncl, j) >= 1.0, 0.0, np.inf))
+        r.append(rd)
+        w.append(wr)
+        comp.append(compute)
+        l2.append(l2c)
+    return x, r, w, comp, l2
 
 
 @dataclass(eq=False)
