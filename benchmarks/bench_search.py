@@ -1,13 +1,15 @@
 """Search benchmarks: end-to-end time of the default search, GA vs random search, GA vs the exact front.
 
     .venv/bin/python benchmarks/bench_search.py            # everything (~10 min on 2 cores)
-    .venv/bin/python benchmarks/bench_search.py --only e2e --repeats 3
+    .venv/bin/python benchmarks/bench_search.py --only e2e --repeats 5
+    .venv/bin/python benchmarks/bench_search.py --only e2e --trees before=/tmp/old-tree,after=.
     .venv/bin/python benchmarks/bench_search.py --only random,exact --seeds 3
 
 Prints three tables:
-  1. the README command (`catransformers search --mode carbon --out DIR`: population 100,
-     100 generations, 10,000 designs) in a fresh process, with and without report.html: wall
-     and CPU seconds, and the run's own breakdown (run.json timings);
+  1. the README command (`catransformers search --mode carbon --out DIR`, the default spec) in a
+     fresh process, with and without report.html: wall and CPU seconds, broken down into import,
+     search, write and report (run.json timings), optionally for several source trees side by
+     side (--trees, runs interleaved) so that a change's gain is measured in one session;
   2. hypervolume of NSGA-II against random search with the same number of evaluations,
      median over seeds, in the carbon mode's units (accuracy x kg, reference (0.15, 0.5));
   3. the hypervolume the GA (and random search) reaches as a fraction of the exact front's,
@@ -58,46 +60,67 @@ def table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(out)
 
 
-def bench_e2e(repeats: int) -> None:
+PHASES = ("import", "search", "write", "report")
+SEARCH_STAGES = ("prepare", "evaluate", "algorithm", "checkpoint")
+
+
+def _phases(wall: float, cpu: float, t: dict) -> dict:
+    """One run's breakdown, wall and CPU seconds: import = everything outside the run's own total
+    (interpreter start-up, CLI imports, the console summary, exit); search = prepare (pymoo's import
+    included) + evaluate + algorithm (pymoo and hypervolume) + checkpoints; write = tables and CSV
+    (write_csv); report = report.html. CPU per stage comes from run.json (`*_cpu_s`), the process's
+    total from getrusage; a tree without `*_cpu_s` gets none per stage."""
+    out = {"wall_s": wall, "cpu_s": cpu}
+    for unit, total in (("_s", wall), ("_cpu_s", cpu)):
+        if f"total{unit}" not in t:
+            continue
+        out[f"import{unit}"] = total - t[f"total{unit}"]
+        out[f"search{unit}"] = sum(t.get(f"{k}{unit}", 0.0) for k in SEARCH_STAGES)
+        out[f"write{unit}"] = t.get(f"write_csv{unit}", 0.0)
+        out[f"report{unit}"] = t.get(f"report{unit}", 0.0)
+        for k in SEARCH_STAGES:
+            out[f"{k}{unit}"] = t.get(f"{k}{unit}", 0.0)
+    return out
+
+
+def bench_e2e(repeats: int, trees: list[tuple[str, str]], variants: list[str]) -> None:
+    """The README command in a fresh process per run; the trees' runs interleaved (tree A, tree B,
+    A, B, ...) so that a change in the machine's load hits every tree alike; medians."""
+    configs = {"report": [], "no-report": ["--no-report"], "exact": ["--exact"]}
+    samples: dict[tuple[str, str], list[dict]] = {(t, v): [] for t, _ in trees for v in variants}
+    for _ in range(repeats):
+        for variant in variants:
+            for name, path in trees:
+                with tempfile.TemporaryDirectory() as tmp:
+                    out = os.path.join(tmp, "carbon")
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    t0 = time.perf_counter()
+                    cmd = CLI + ["search", "--mode", "carbon", "--out", out, "--no-progress"] + configs[variant]
+                    subprocess.run(cmd, check=True, cwd=path, capture_output=True, env={**os.environ, "PYTHONPATH": path})
+                    wall = time.perf_counter() - t0
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                    with open(os.path.join(out, "run.json")) as fh:
+                        samples[(name, variant)].append(_phases(wall, cpu, json.load(fh)["timings"]))
     rows = []
-    for report, extra in ((True, []), (False, []), (True, ["--exact"])):
-        walls, cpus, timings = [], [], []
-        for _ in range(repeats):
-            with tempfile.TemporaryDirectory() as tmp:
-                out = os.path.join(tmp, "carbon")
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                t0 = time.perf_counter()
-                cmd = CLI + ["search", "--mode", "carbon", "--out", out, "--no-progress"] + ([] if report else ["--no-report"]) + extra
-                subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
-                walls.append(time.perf_counter() - t0)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
-                with open(os.path.join(out, "run.json")) as fh:
-                    timings.append(json.load(fh)["timings"])
-        med = {k: statistics.median(t.get(k, 0.0) for t in timings) for k in timings[0]}
-        search_s = [sum(t.get(k, 0.0) for k in ("prepare_s", "evaluate_s", "algorithm_s", "checkpoint_s")) for t in timings]
-        rows.append({
-            "outputs": ("--exact, " if extra else "") + ("csv + json + report.html" if report else "csv + json (--no-report)"),
-            "wall_s": statistics.median(walls),
-            "cpu_s": statistics.median(cpus),
-            # the breakdown: start-up (interpreter, CLI imports), search (prepare incl. pymoo's
-            # import, evaluation, algorithm, checkpoints), write (tables, CSV), report
-            "import_s": statistics.median(w - t.get("total_s", 0.0) for w, t in zip(walls, timings)),
-            "search_s": statistics.median(search_s),
-            "write_s": med.get("write_csv_s", 0.0),
-            "report_s": med.get("report_s", 0.0),
-            "evaluate_s": med.get("evaluate_s", 0.0),
-            "pymoo+hv_s": med.get("algorithm_s", 0.0),
-            "checkpoint_s": med.get("checkpoint_s", 0.0),
-            "prepare_s": med.get("prepare_s", 0.0),
-        })
+    for (name, variant), runs in samples.items():
+        row = {"tree": name, "outputs": variant}
+        for key in runs[0]:
+            values = [r[key] for r in runs if key in r]
+            row[key] = statistics.median(values) if len(values) == len(runs) else "-"
+        rows.append(row)
     load = os.getloadavg()[0]
-    print(f"\n1. `catransformers search --mode carbon` end to end (population 100 x 100 generations = 10,000 designs), "
-          f"median of {repeats}, fresh process each; {os.cpu_count()} CPUs, load average {load:.1f}")
-    print(table(rows, list(rows[0])))
-    print("wall_s includes interpreter start-up and imports; import_s = wall_s - the run's own total; search_s, write_s and report_s "
-          "are the run's breakdown (search_s = prepare (pymoo's import included) + evaluate + pymoo+hv + checkpoints); the columns "
-          "after them split search_s further (run.json timings).")
+    print(f"\n1. `catransformers search --mode carbon` end to end (the default spec), median of {repeats}, fresh process each, "
+          f"trees interleaved; {os.cpu_count()} CPUs, load average {load:.1f}")
+    wall_cols = ["tree", "outputs", "wall_s"] + [f"{p}_s" for p in PHASES] + [f"{k}_s" for k in SEARCH_STAGES]
+    cpu_cols = ["tree", "outputs", "cpu_s"] + [f"{p}_cpu_s" for p in PHASES] + [f"{k}_cpu_s" for k in SEARCH_STAGES]
+    print("wall-clock seconds:")
+    print(table(rows, wall_cols))
+    print("CPU seconds (this process, all threads):")
+    print(table(rows, [c for c in cpu_cols if any(c in r for r in rows)]))
+    print("import = wall (or CPU) - the run's own total: interpreter start-up, the CLI's imports, the console summary and exit; "
+          "search = prepare (pymoo's import included) + evaluate + algorithm (pymoo's bookkeeping and the hypervolume) + checkpoint; "
+          "write = tables and CSV; report = report.html (run.json timings).")
 
 
 def _run(overrides: dict, out: str | None = None):
@@ -224,7 +247,9 @@ def main() -> None:
     parser.add_argument("--only", default="e2e,random,exact,exact-full,ga-vs-exact", help="comma-separated: e2e, random, exact, exact-full, ga-vs-exact")
     parser.add_argument("--modes", default=",".join(MODES), help="modes for exact-full and ga-vs-exact")
     parser.add_argument("--exact-child", metavar="MODE", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=3, help="end-to-end repeats (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="end-to-end repeats (median)")
+    parser.add_argument("--trees", default=f"this={ROOT}", help="end to end: NAME=PATH,... source trees to run the CLI from (PYTHONPATH), interleaved, e.g. before=/tmp/old,after=.")
+    parser.add_argument("--e2e", default="report,no-report", help="end-to-end variants: report, no-report, exact")
     parser.add_argument("--seeds", type=int, default=5, help="seeds for the hypervolume comparisons (median)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -234,7 +259,8 @@ def main() -> None:
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     parts = {p.strip() for p in args.only.split(",")}
     if "e2e" in parts:
-        bench_e2e(args.repeats)
+        trees = [(t.split("=", 1)[0], os.path.abspath(t.split("=", 1)[1])) for t in args.trees.split(",") if t.strip()]
+        bench_e2e(args.repeats, trees, [v.strip() for v in args.e2e.split(",") if v.strip()])
     if "random" in parts:
         bench_random(args.seeds)
     if "exact" in parts:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..io import atomic_write_json, atomic_write_text
+from ..timing import charge, now
 from .archive import STORED_KEYS, Archive
 from .backend import DesignEvaluator, PopulationEvaluator, SerialEvaluator
 from .checkpoint import Checkpoint, RunLock, clean_temporaries
@@ -277,11 +278,13 @@ def _run_search(
     progress: Callable[[Progress], None] | None,
     evaluator: EvaluatorArg,
 ) -> SearchResult:
-    t_start = time.perf_counter()
+    start = now()
+    t_start = start[0]
     setup = prepare(spec, need_accuracy_estimator=evaluator is None or not hasattr(evaluator, "evaluate"))
     pop_eval = _make_evaluator(setup, evaluator)
     archive = Archive(setup.space, setup.objectives, setup.constraints, setup.limits, pop_eval, flag_limits=setup.limits)
-    timings = {"prepare_s": time.perf_counter() - t_start, "evaluate_s": 0.0, "algorithm_s": 0.0, "checkpoint_s": 0.0}
+    timings = {f"{stage}{unit}": 0.0 for stage in ("evaluate", "algorithm", "checkpoint") for unit in ("_s", "_cpu_s")}
+    charge(timings, "prepare", start)
     if setup.method == "exact":
         from .exact import run_exact
 
@@ -301,9 +304,8 @@ def _run_search(
         hv, label, generations_run, stopped = _run_generations(setup, archive, out_dir, resume, progress, t_start, timings)
         counts = {**archive.counts(), **archive.tally()}
     label = label or _accuracy_metric(pop_eval)
-    t0 = time.perf_counter()
-    result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, t_start)
-    log.debug("search finished in %.2f s (write %.2f s)", time.perf_counter() - t_start, time.perf_counter() - t0)
+    result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, start)
+    log.debug("search finished in %.2f s (write %.2f s)", timings["total_s"], timings.get("write_csv_s", 0.0))
     return result
 
 
@@ -344,17 +346,15 @@ def _run_generations(
     if out_dir is not None:
         _write_running(out_dir, setup, hv, generation)
     while generation < spec.generations and stopped is None:
-        t0 = time.perf_counter()
         if not driver.step(generation + 1, timings):
             stopped = f"every design reachable was evaluated after {generation} generations"
             break
         generation += 1
-        t1 = time.perf_counter()
+        t1 = now()
         hv.append(hypervolume(archive.front, ref_min))
-        timings["algorithm_s"] += time.perf_counter() - t1
+        t2 = charge(timings, "algorithm", t1)
         label = label or _accuracy_metric(archive.evaluator)
         if ckpt is not None:
-            t2 = time.perf_counter()
             state = {
                 "resume_key": _resume_key(spec),
                 "generation": generation,
@@ -362,13 +362,13 @@ def _run_generations(
                 "cache_hits": archive.cache_hits,
                 "accuracy_metric": label,
                 "stopped": stopped,
-                "timings": {k: v for k, v in timings.items() if k != "prepare_s"},
+                "timings": {k: v for k, v in timings.items() if not k.startswith("prepare_")},
             }
             ckpt.save(archive.chunks, state, keep=STORED_KEYS)
             if time.perf_counter() - last_status > STATUS_EVERY_S:
                 _write_running(out_dir, setup, hv, generation)
                 last_status = time.perf_counter()
-            timings["checkpoint_s"] += time.perf_counter() - t2
+            charge(timings, "checkpoint", t2)
         if progress is not None:
             c = archive.counts()
             progress(Progress(generation, spec.generations, c["designs"], c["feasible"], hv[-1], time.perf_counter() - t_start, setup.method))
@@ -413,21 +413,20 @@ class _PymooDriver:
         self.algorithm.eliminate_duplicates.attach(archive)
 
     def step(self, generation: int, timings: dict[str, float]) -> bool:
-        t0 = time.perf_counter()
+        t0 = now()
         self.problem.generation = generation
         infills = self.algorithm.ask()
         if infills is None or len(infills) == 0:
-            timings["algorithm_s"] += time.perf_counter() - t0
+            charge(timings, "algorithm", t0)
             return False
-        t1 = time.perf_counter()
+        t1 = charge(timings, "algorithm", t0)
         self.algorithm.evaluator.eval(self.problem, infills, algorithm=self.algorithm)
-        t2 = time.perf_counter()
+        t2 = charge(timings, "evaluate", t1)
         self.algorithm.tell(infills=infills)
         # the offspring are merged into the population by now and nothing reads them before
         # the next ask: dropping them halves every checkpoint (resumed and uninterrupted alike)
         self.algorithm.off = None
-        timings["evaluate_s"] += t2 - t1
-        timings["algorithm_s"] += (t1 - t0) + (time.perf_counter() - t2)
+        charge(timings, "algorithm", t2)
         return True
 
 
@@ -445,7 +444,7 @@ class _RandomDriver:
 
     def step(self, generation: int, timings: dict[str, float]) -> bool:
         assert self.archive is not None
-        t0 = time.perf_counter()
+        t0 = now()
         space = self.archive.space
         remaining = space.size - len(self.archive)
         want = min(self.population, remaining)
@@ -458,10 +457,9 @@ class _RandomDriver:
                 if len(picked) < want and key not in picked and not self.archive.seen(key):
                     picked[key] = row
         X = np.array(list(picked.values()), dtype=np.int64)
-        t1 = time.perf_counter()
+        t1 = charge(timings, "algorithm", t0)
         self.archive.evaluate(X, generation)
-        timings["algorithm_s"] += t1 - t0
-        timings["evaluate_s"] += time.perf_counter() - t1
+        charge(timings, "evaluate", t1)
         return True
 
 
@@ -478,9 +476,9 @@ def _finish(
     counts: dict[str, int],
     stopped: str | None,
     timings: dict[str, float],
-    t_start: float,
+    start: tuple[float, float],
 ) -> SearchResult:
-    t0 = time.perf_counter()
+    t0 = now()
     table = archive.table(label, constants=setup.scenario.row_columns() if hasattr(setup.scenario, "row_columns") else None)
     pareto = table[table["pareto"]].reset_index(drop=True)
     feasible = counts["feasible"]
@@ -522,12 +520,12 @@ def _finish(
     if out_dir is not None:
         atomic_write_text(os.path.join(out_dir, "evaluations.csv"), evaluations.to_csv(index=False))
         atomic_write_text(os.path.join(out_dir, "pareto.csv"), pareto.to_csv(index=False))
-        timings["write_csv_s"] = time.perf_counter() - t0
-        timings["total_s"] = time.perf_counter() - t_start
+        charge(timings, "write_csv", t0)
+        charge(timings, "total", start)
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
         atomic_write_json(os.path.join(out_dir, "run.json"), run)
     else:
-        timings["total_s"] = time.perf_counter() - t_start
+        charge(timings, "total", start)
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
     return SearchResult(setup=setup, evaluations=evaluations, pareto=pareto, run=run, out_dir=out_dir)
 
