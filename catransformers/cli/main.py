@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from typing import Callable, Sequence
@@ -46,6 +47,19 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; `argv` None means this process's own command line (the console script,
+    `python -m catransformers`), after which the process exits."""
+    if argv is None:
+        code = _main(None)
+        # What is still alive now lives until the exit that follows: move it out of the cyclic
+        # collector's reach, so the interpreter's final collections do not walk it (measured:
+        # 0.25-0.3 s of a default search's exit). Not for in-process callers, whose garbage it would keep.
+        gc.freeze()
+        return code
+    return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
