@@ -100,19 +100,20 @@ def _tournament_cv(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: 
     return S[:, None].astype(int)
 
 
-def build_algorithm(name: str, n_obj: int, population: int) -> Any:
-    """A configured pymoo algorithm (not yet set up); `name` is nsga2, nsga3 or auto."""
+def build_algorithm(name: str, n_obj: int, population: int, offspring: int | None = None) -> Any:
+    """A configured pymoo algorithm (not yet set up); `name` is nsga2, nsga3 or auto; `offspring`
+    children per generation (pymoo's n_offsprings; default: the population size)."""
     name = resolve_algorithm(name, n_obj)
     dedupe = ArchiveDuplicates()
     crossover = SBX(prob=OPERATORS["crossover_prob"], eta=OPERATORS["crossover_eta"], vtype=float, repair=RoundingRepair())
     mutation = PM(prob=OPERATORS["mutation_prob"], eta=OPERATORS["mutation_eta"], vtype=float, repair=RoundingRepair())
     if name == "nsga2":
         selection = TournamentSelection(func_comp=_tournament_nsga2)
-        algorithm = NSGA2(pop_size=population, sampling=IntegerRandomSampling(), selection=selection, crossover=crossover, mutation=mutation, eliminate_duplicates=dedupe)
+        algorithm = NSGA2(pop_size=population, n_offsprings=offspring, sampling=IntegerRandomSampling(), selection=selection, crossover=crossover, mutation=mutation, eliminate_duplicates=dedupe)
     else:
         selection = TournamentSelection(func_comp=_tournament_cv)
         ref_dirs = reference_directions(n_obj, population)
-        algorithm = NSGA3(ref_dirs=ref_dirs, pop_size=max(population, len(ref_dirs)), sampling=IntegerRandomSampling(), selection=selection, crossover=crossover, mutation=mutation, eliminate_duplicates=dedupe)
+        algorithm = NSGA3(ref_dirs=ref_dirs, pop_size=max(population, len(ref_dirs)), n_offsprings=offspring, sampling=IntegerRandomSampling(), selection=selection, crossover=crossover, mutation=mutation, eliminate_duplicates=dedupe)
     algorithm.mating = _OversampledMating(selection, crossover, mutation, repair=algorithm.repair, eliminate_duplicates=dedupe, n_max_iterations=100)
     return algorithm
 

@@ -331,7 +331,10 @@ def _run_generations(
     label: str | None = None
     generation = 0
     stopped: str | None = None
-    driver = _RandomDriver(archive, spec.population, spec.seed) if setup.method == "random" else _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.seed)
+    if setup.method == "random":
+        driver: _RandomDriver | _PymooDriver = _RandomDriver(archive, spec.population, spec.offspring_count, spec.seed)
+    else:
+        driver = _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.offspring_count, spec.seed)
     ref_min = setup.reference_min
     if ckpt is not None and resume and ckpt.exists():
         state, chunks = ckpt.load(_resume_key(spec), archive.validate_stored)
@@ -423,14 +426,14 @@ class _PymooDriver:
     """One generation = pymoo's ask, the archive-backed evaluation, tell. Pickled whole
     (the archive detached) into each checkpoint: the algorithm carries its random generator."""
 
-    def __init__(self, archive: Archive, method: str, n_obj: int, population: int, seed: int) -> None:
+    def __init__(self, archive: Archive, method: str, n_obj: int, population: int, offspring: int, seed: int) -> None:
         from pymoo.core.termination import NoTermination
 
         from .algorithms import build_algorithm
         from .problem import SearchProblem
 
         self.problem = SearchProblem(archive)
-        self.algorithm = build_algorithm(method, n_obj, population)
+        self.algorithm = build_algorithm(method, n_obj, population, offspring)
         self.algorithm.setup(self.problem, termination=NoTermination(), seed=seed, verbose=False)
         self.algorithm.eliminate_duplicates.attach(archive)
 
@@ -458,12 +461,14 @@ class _PymooDriver:
 
 
 class _RandomDriver:
-    """The baseline: `population` new designs per generation, uniformly at random over the
-    index grid (designs already evaluated are drawn again), same bookkeeping as the GA."""
+    """The baseline: new designs uniformly at random over the index grid (designs already
+    evaluated are drawn again), as many per generation as the GA's (`population` in the first,
+    `offspring` after), same bookkeeping as the GA."""
 
-    def __init__(self, archive: Archive, population: int, seed: int) -> None:
+    def __init__(self, archive: Archive, population: int, offspring: int, seed: int) -> None:
         self.archive: Archive | None = archive
         self.population = population
+        self.offspring = offspring
         self.rng = np.random.default_rng(seed)
 
     def attach(self, archive: Archive) -> None:
@@ -474,7 +479,7 @@ class _RandomDriver:
         t0 = now()
         space = self.archive.space
         remaining = space.size - len(self.archive)
-        want = min(self.population, remaining)
+        want = min(self.population if generation == 1 else self.offspring, remaining)
         if want <= 0:
             return False
         picked: dict[bytes, np.ndarray] = {}
