@@ -6,15 +6,12 @@ import math
 from typing import Any
 
 import numpy as np
-from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.algorithms.moo.nsga3 import NSGA3
 from pymoo.core.mating import Mating
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 from pymoo.operators.repair.rounding import RoundingRepair
 from pymoo.operators.sampling.rnd import IntegerRandomSampling
 from pymoo.operators.selection.tournament import TournamentSelection
-from pymoo.util.ref_dirs import get_reference_directions
 
 from ..errors import ConfigError
 from .problem import ArchiveDuplicates
@@ -43,6 +40,8 @@ def resolve_algorithm(name: str, n_obj: int) -> str:
 
 def reference_directions(n_obj: int, population: int) -> np.ndarray:
     """Das-Dennis directions, as many as fit the population (at least the m unit vectors)."""
+    from pymoo.util.ref_dirs import get_reference_directions  # 0.2 s of imports: NSGA-III only
+
     p = 1
     while math.comb(p + 1 + n_obj - 1, n_obj - 1) <= population:
         p += 1
@@ -103,6 +102,11 @@ def _tournament_cv(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: 
 def build_algorithm(name: str, n_obj: int, population: int, offspring: int | None = None) -> Any:
     """A configured pymoo algorithm (not yet set up); `name` is nsga2, nsga3 or auto; `offspring`
     children per generation (pymoo's n_offsprings; default: the population size)."""
+    # pymoo's algorithm modules import scipy.spatial (0.2 s): on use only. The runner drives
+    # NSGA-II through nsga2.ArrayNSGA2 (the same designs as this one, tested) and NSGA-III through this.
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.algorithms.moo.nsga3 import NSGA3
+
     name = resolve_algorithm(name, n_obj)
     dedupe = ArchiveDuplicates()
     crossover = SBX(prob=OPERATORS["crossover_prob"], eta=OPERATORS["crossover_eta"], vtype=float, repair=RoundingRepair())

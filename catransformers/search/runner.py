@@ -332,7 +332,11 @@ def _run_generations(
     generation = 0
     stopped: str | None = None
     if setup.method == "random":
-        driver: _RandomDriver | _PymooDriver = _RandomDriver(archive, spec.population, spec.offspring_count, spec.seed)
+        driver: Any = _RandomDriver(archive, spec.population, spec.offspring_count, spec.seed)
+    elif setup.method == "nsga2":
+        from .nsga2 import ArrayNSGA2
+
+        driver = ArrayNSGA2(archive, spec.population, spec.offspring_count, spec.seed)
     else:
         driver = _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.offspring_count, spec.seed)
     ref_min = setup.reference_min
@@ -423,8 +427,8 @@ def _replay(driver: Any, archive: Archive, chunks: list[dict[str, np.ndarray]], 
 
 
 class _PymooDriver:
-    """One generation = pymoo's ask, the archive-backed evaluation, tell. Pickled whole
-    (the archive detached) into each checkpoint: the algorithm carries its random generator."""
+    """One generation = pymoo's ask, the archive-backed evaluation, tell: NSGA-III (and pymoo's
+    NSGA-II, the reference `nsga2.ArrayNSGA2` is tested against). Rebuilt on resume by replaying."""
 
     def __init__(self, archive: Archive, method: str, n_obj: int, population: int, offspring: int, seed: int) -> None:
         from pymoo.core.termination import NoTermination
