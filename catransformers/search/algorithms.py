@@ -64,13 +64,17 @@ class _OversampledMating(Mating):
 
 
 def _tournament_nsga2(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: Any) -> np.ndarray:
-    """pymoo's NSGA-II binary tournament, vectorised: constraint violation, then Pareto
-    dominance, then crowding distance, then a coin (drawn from the algorithm's generator)."""
+    """pymoo's NSGA-II binary tournament on a pymoo population (see binary_tournament)."""
     F, CV, crowding = pop.get("F", "CV", "crowding")
-    cv = CV[:, 0]
     crowding = np.array([0.0 if c is None else c for c in crowding], dtype=float) if crowding.dtype == object else crowding.astype(float)
+    return binary_tournament(F, CV[:, 0], crowding, P, random_state)[:, None]
+
+
+def binary_tournament(F: np.ndarray, cv: np.ndarray, crowding: np.ndarray, P: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """pymoo's NSGA-II binary tournament, vectorised: the winner of each pair of rows P[i] by
+    constraint violation, then Pareto dominance, then crowding distance, then a coin (drawn from `rng`)."""
     a, b = P[:, 0], P[:, 1]
-    coin = random_state.random(len(P)) < 0.5
+    coin = rng.random(len(P)) < 0.5
     S = np.where(coin, a, b)
     infeasible = (cv[a] > 0) | (cv[b] > 0)
     S = np.where(infeasible & (cv[a] < cv[b]), a, S)
@@ -84,7 +88,7 @@ def _tournament_nsga2(pop: Any, P: np.ndarray, random_state: Any = None, **kwarg
     S = np.where(feasible & b_dom, b, S)
     S = np.where(undecided & (crowding[a] > crowding[b]), a, S)
     S = np.where(undecided & (crowding[b] > crowding[a]), b, S)
-    return S[:, None].astype(int)
+    return S.astype(int)
 
 
 def _tournament_cv(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: Any) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .algorithms import OPERATORS, OVERSAMPLE
+from .algorithms import OPERATORS, OVERSAMPLE, binary_tournament
 from .archive import Archive
 
 __all__ = ["ArrayNSGA2", "crowding_distance", "constraint_violation"]
@@ -129,24 +129,7 @@ class ArrayNSGA2:
         return np.around(self._mutate(children)).astype(int)
 
     def _tournament(self, P: np.ndarray) -> np.ndarray:
-        """The binary tournament of `algorithms._tournament_nsga2` on the arrays."""
-        cv, F, crowding = self.CV, self.F, self.crowding
-        a, b = P[:, 0], P[:, 1]
-        coin = self.rng.random(len(P)) < 0.5
-        S = np.where(coin, a, b)
-        infeasible = (cv[a] > 0) | (cv[b] > 0)
-        S = np.where(infeasible & (cv[a] < cv[b]), a, S)
-        S = np.where(infeasible & (cv[b] < cv[a]), b, S)
-        Fa, Fb = F[a], F[b]
-        a_dom = np.all(Fa <= Fb, axis=1) & np.any(Fa < Fb, axis=1)
-        b_dom = np.all(Fb <= Fa, axis=1) & np.any(Fb < Fa, axis=1)
-        feasible = ~infeasible
-        undecided = feasible & ~a_dom & ~b_dom
-        S = np.where(feasible & a_dom, a, S)
-        S = np.where(feasible & b_dom, b, S)
-        S = np.where(undecided & (crowding[a] > crowding[b]), a, S)
-        S = np.where(undecided & (crowding[b] > crowding[a]), b, S)
-        return S.astype(int)
+        return binary_tournament(self.F, self.CV, self.crowding, P, self.rng)
 
     def _crossover(self, X: np.ndarray) -> np.ndarray:
         """pymoo's SBX (two children per mating, prob_var 0.5, prob_exch 1, prob_bin 0.5) applied
