@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/bench_validation.py [--out docs/validation.md] [--run-oracles]
 
 1. The paper's Table 2 (hardware-only search on 7 fixed CLIP models, every point of the
-   3,240-point grid, TOPS <= 20.48, no latency limit): paper vs the `catransformers-code`
-   profile vs the default `reference` profile, in both carbon scenarios (the code's 625 MHz,
-   British Columbia 68 g/kWh, 30 M inferences; the paper's 500 MHz, California 224 g/kWh,
-   23.65 M inferences). One vectorised sweep per model, profile and scenario.
+   3,240-point grid, TOPS <= 20.48, latency <= 100 ms): paper vs the `catransformers-code`
+   profile vs the default `reference` profile, in four carbon scenarios (configurations.py's
+   British Columbia 68 g/kWh and 30 M inferences at 625 MHz; the paper's California 224 g/kWh
+   and 23.65 M inferences at 500 and 625 MHz; the code's carbon path, carbon_wrapper.py's
+   262.67 g/kWh and 30 M inferences). The models as the reference traces them (table2_model).
+   One vectorised sweep per model, profile and scenario.
 2. Two oracles on 8 GEMMs x 4 designs (benchmarks/validation/oracle_cases.py), each configured
    to the same semantics as one of our settings and choosing its own mapping: ZigZag 3.9.1
    (32-byte weight register, edge-latched input and partial sum) against our edge-latched
@@ -55,6 +57,22 @@ PAPER_TABLE2: dict[str, tuple[tuple, tuple]] = {
     "tinyclip-61m-32": ((0.39, 9.7, 1, 128, 8, 64, 2), (0.49, 1.4, 4, 128, 32, 64, 2)),
 }
 HW_KEYS = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb")  # the table gives no l2_bw
+# The all-hw mode traces Hugging Face models (CAT-code eval/model_constants.py orig_models):
+# ViT-B-16 and ViT-L-14 are OpenAI's (openai/clip-vit-base-patch16, -large-patch14), whose MLPs
+# use quick-GELU (their HF configs' hidden_act); ours are OpenCLIP's GELU configurations of the
+# same shapes. The TinyCLIPs and ViT-H-14 (LAION) use GELU in both.
+REFERENCE_ACTIVATION = {"vit-b-16": "quick_gelu", "vit-l-14": "quick_gelu"}
+
+
+def table2_model(name: str):
+    """A Table 2 model as the reference traces it: our named model with the reference's activation."""
+    import dataclasses
+
+    m = get_model(name)
+    act = REFERENCE_ACTIVATION.get(name)
+    if act is None:
+        return m
+    return dataclasses.replace(m, towers=tuple(dataclasses.replace(t, activation=act) for t in m.towers))
 # (label, carbon scenario, frequency MHz)
 SCENARIOS = (("code", "reference", 625.0, "British Columbia 68 g/kWh, 30 M inferences"),
              ("paper", "paper", 500.0, "California 224 g/kWh, 3 years x 6 h/day x 1 inference/s = 23.65 M inferences"),
@@ -103,6 +121,20 @@ def _vs_optimum(opt, row, which: str) -> str:
     return f"{opt['latency_s'] * 1e3:.1f} / {row['latency_s'] * 1e3:.1f} ms = {opt['latency_s'] / row['latency_s']:.2f}"
 
 
+# The all-hw mode minimises carbon and latency together (a Pareto front), so of two designs with
+# the same carbon the faster one dominates, and of two equally fast ones the lower-carbon one:
+# ties (to the resolution below, far under the table's 0.01 kg and 0.1 ms) go to the other objective.
+# They are common: l2_bw changes neither the area nor, often, the energy.
+TIE_RESOLUTION = {"total_kg": 1e-4, "latency_s": 1e-6}  # kg, s
+OTHER_OBJECTIVE = {"total_kg": "latency_s", "latency_s": "total_kg"}
+
+
+def _best(t, key: str):
+    """The row of `t` with the least `key`; ties within TIE_RESOLUTION go to the other objective."""
+    near = t[t[key] <= t[key].min() + TIE_RESOLUTION[key]]
+    return near.loc[near[OTHER_OBJECTIVE[key]].idxmin()]
+
+
 def table2(profiles: list[str]) -> tuple[str, dict]:
     axes = H.load_grid_axes("reference")
     steps = _grid_steps(axes)
@@ -110,22 +142,26 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
     lines = []
     summary: list[list[str]] = []
     verdict: dict = {}
+    misses: dict = {}
     t0 = time.perf_counter()
     for label, scen_name, mhz, _ in SCENARIOS:
         scen = load_scenario(SCENARIO_FILES.get(scen_name, scen_name))
         hw = H.grid(axes, H.HardwareConfig(frequency_mhz=mhz))
         for prof in profiles:
             for model, paper in PAPER_TABLE2.items():
-                r = sweep(get_model(model), scen, grid=hw, limits=LIMITS, accuracy=None, profile=prof)
+                r = sweep(table2_model(model), scen, grid=hw, limits=LIMITS, accuracy=None, profile=prof)
                 for which, key, p in (("min-carbon", "total_kg", paper[0]), ("min-latency", "latency_s", paper[1])):
-                    row = r.best(key)
+                    t = r.table
+                    row = _best(t[t["feasible"]], key)
                     results[(label, prof, model, which)] = (row, p, _hw_distance(row, p, steps))
                     # the paper's own design (l2_bw unknown: the one of 32/64/128 that is best for `key`)
-                    t = r.table
                     same = t[np.logical_and.reduce([t[k] == v for k, v in zip(HW_KEYS, p[2:])])]
-                    results[(label, prof, model, which, "at_paper")] = same.loc[same[key].idxmin()]
+                    results[(label, prof, model, which, "at_paper")] = _best(same, key)
     elapsed = time.perf_counter() - t0
     n_sweeps = len(SCENARIOS) * len(profiles) * len(PAPER_TABLE2)
+    # How flat the carbon landscape is: our grid optimum over our cost of the paper's min-carbon design.
+    flat = [results[(label, prof, model, "min-carbon")][0]["total_kg"] / results[(label, prof, model, "min-carbon", "at_paper")]["total_kg"]
+            for label, *_ in SCENARIOS for prof in profiles for model in PAPER_TABLE2]
     for label, scen_name, mhz, desc in SCENARIOS:
         lines.append(f"\n### Scenario `{scen_name}` at {mhz:g} MHz ({label}: {desc})\n")
         for prof in profiles:
@@ -154,7 +190,10 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                 for which, p in (("min-carbon", paper[0]), ("min-latency", paper[1])):
                     row = results[(label, prof, model, which, "at_paper")]
                     c_ratio, l_ratio = row["total_kg"] / p[0], row["latency_s"] * 1e3 / p[1]
-                    within += abs(c_ratio - 1) <= TABLE2_TOL and abs(l_ratio - 1) <= TABLE2_TOL
+                    ok = abs(c_ratio - 1) <= TABLE2_TOL and abs(l_ratio - 1) <= TABLE2_TOL
+                    within += ok
+                    if not ok:
+                        misses.setdefault((scen_name, mhz, prof), []).append(f"{model} {which} (kg {c_ratio:.2f}, ms {l_ratio:.2f})")
                     # the energy per inference the paper's carbon implies, given our embodied carbon
                     kg_per_j = row["operational_kg"] / row["energy_j"]
                     implied_mj = (p[0] - row["embodied_kg"]) / kg_per_j * 1e3
@@ -190,7 +229,72 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
         head += (f"\nProfile `{prof}`: the latency on the paper's designs comes closest at {best_ms[1]:g} MHz (median ms ratio "
                  f"{mine[best_ms][2]:.2f} over ViT-B-16 and the TinyCLIPs; {per_clock}), the carbon with scenario "
                  f"`{best_kg[0]}` (median kg ratio {mine[best_kg][0]:.2f}, energy {mine[best_kg][1]:.2f}x what the paper's carbon implies).")
-    return head + "\n" + "\n".join(lines), results
+    code = "catransformers-code"
+    if code in profiles:
+        # most rows within the tolerance; of equals, the median carbon ratio nearest 1
+        top = max((k for k in verdict if k[2] == code), key=lambda k: (verdict[k][3], -abs(np.log(verdict[k][0]))))
+        head += (f"\n\nProfile `{code}` reproduces the most rows in scenario `{top[0]}` at {top[1]:g} MHz: {verdict[top][3]} of "
+                 f"{2 * len(PAPER_TABLE2)} within {TABLE2_TOL:.0%} in carbon and latency. The others: "
+                 + "; ".join(misses.get(top, [])) + ".")
+    facts = {"flat_range": f"{min(flat):.2f}-{max(flat):.2f}"}
+    return head + "\n" + "\n".join(lines), results, facts
+
+
+PEAK_MACS = 16_384  # the TOPS cap: 20.48 TOPS / (2 x 625 MHz)
+PEAK_MHZ = 625.0
+
+
+def below_peak() -> str:
+    """How far below peak compute the paper's ViT-L/14 and ViT-H/14 minimum-latency rows run."""
+    parts = []
+    for model in ("vit-l-14", "vit-h-14"):
+        gmac = float(count_macs(get_model(model))["total"][0]) / 1e9
+        peak_ms = gmac * 1e9 / PEAK_MACS / (PEAK_MHZ * 1e6) * 1e3
+        paper_ms = PAPER_TABLE2[model][1][1]
+        parts.append(f"{model}: {gmac:.1f} GMAC take {peak_ms:.1f} ms at peak, the table gives {paper_ms:.1f} ms ({peak_ms / paper_ms:.0%} of peak)")
+    return "; ".join(parts)
+
+
+def layer_count_effect(results: dict, profile: str = "catransformers-code", label: str = "code's carbon path") -> dict[str, str]:
+    """On the paper's own designs: our energy over what the paper's carbon implies, with the profile's
+    layer count and with the layers as lowered."""
+    import dataclasses
+
+    from catransformers.evaluate import evaluate
+
+    scen_name, mhz = next((s[1], s[2]) for s in SCENARIOS if s[0] == label)
+    scen = load_scenario(SCENARIO_FILES.get(scen_name, scen_name))
+    prof = H.load_profile(profile)
+    plain = dataclasses.replace(prof, layer_count=H.AS_LOWERED)
+    ratio = {"charged": [], "lowered": []}
+    for model, paper in PAPER_TABLE2.items():
+        for which, p in (("min-carbon", paper[0]), ("min-latency", paper[1])):
+            row = results[(label, profile, model, which, "at_paper")]
+            hw = H.HardwareConfig.from_mapping({k: int(row[k]) for k in H.SEARCH_KEYS} | {"frequency_mhz": mhz},
+                                               base=H.HardwareConfig())
+            for key, pr in (("charged", prof), ("lowered", plain)):
+                ev = evaluate(table2_model(model), hw, scenario=scen, accuracy=None, profile=pr)
+                m = ev.metrics()
+                implied_j = (p[0] - float(m["embodied_kg"][0])) / (float(m["operational_kg"][0]) / float(m["energy_j"][0]))
+                ratio[key].append(float(m["energy_j"][0]) / implied_j)
+    return {"mj_charged": f"{statistics.median(ratio['charged']):.2f}", "mj_lowered": f"{statistics.median(ratio['lowered']):.2f}",
+            "mj_charged_range": f"{min(ratio['charged']):.2f}-{max(ratio['charged']):.2f}",
+            "mj_lowered_range": f"{min(ratio['lowered']):.2f}-{max(ratio['lowered']):.2f}"}
+
+
+def layer_table(profile: str) -> str:
+    """Layers per tower as lowered and as the profile's [layer_count] charges them, and the MACs of both."""
+    rule = H.load_profile(profile).layer_count
+    rows = []
+    for model in PAPER_TABLE2:
+        wl = lower(table2_model(model))
+        own = dict((g, int(r[0])) for g, r in H.layers.repeated_blocks(wl))
+        charged = dict((g, int(r[0])) for g, r in H.layers.repeated_blocks(H.count_layers(wl, rule)))
+        gmac_own = float(wl.macs()[0]) / 1e9
+        gmac_charged = float(H.count_layers(wl, rule).macs()[0]) / 1e9
+        rows.append([model, " / ".join(str(v) for v in own.values()), " / ".join(str(v) for v in charged.values()),
+                     f"{gmac_own:.1f}", f"{gmac_charged:.1f}", f"{gmac_charged / gmac_own:.2f}"])
+    return _fmt_table(["model", "layers vision / text", f"charged by `{profile}`", "GMAC", "GMAC charged", "ratio"], rows)
 
 
 # ----------------------------------------------------------------------------- oracles
@@ -390,8 +494,10 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / "validation" / "run_oracles.py"), oracle], check=True)
     profiles = [p for p in ("catransformers-code", "reference") if p in H.PROFILE_FILES]
     profiles = [p for p in profiles if _loads(p)]
-    t2, _ = table2(profiles)
-    parts = {"table2": t2, "oracles": oracles(), "actions": accelforge_actions(), "scalesim": scalesim_check(), "pj": pj_per_mac(profiles)}
+    t2, results, facts = table2(profiles)
+    facts |= layer_count_effect(results)
+    parts = {"table2": t2, "oracles": oracles(), "actions": accelforge_actions(), "scalesim": scalesim_check(), "pj": pj_per_mac(profiles),
+             "below_peak": below_peak(), "layers": layer_table("catransformers-code"), **facts}
     text = TEMPLATE.format(**parts, profiles=", ".join(f"`{p}`" for p in profiles))
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(text)
@@ -430,15 +536,78 @@ and latency within 15 % and the hardware the same or a neighbour.
 Two facts of the paper's table frame the comparison. Its carbon is consistent with ACT's
 embodied carbon of the designs it names (e.g. TinyCLIP-8M's 1 x 256x64, 256 KB, 8 MB: about
 0.52 kg embodied of its 0.56 kg), so the differences below are latency and energy per inference.
-And its ViT-L/14 and ViT-H/14 minimum-latency rows run far below peak: 87.7 and 190.8 GMAC on
-16,384 MACs would take 8.6 and 18.6 ms at 625 MHz, the table gives 66.4 and 70.2 ms (13 % and
-27 % of peak), which no compute-bound model reproduces; the ViT-B/16 and TinyCLIP rows are the
-informative ones for latency.
+And its ViT-L/14 and ViT-H/14 minimum-latency rows run far below peak on 16,384 MACs at 625 MHz
+({below_peak}), which a compute-bound model does not reproduce; the ViT-B/16 and TinyCLIP
+rows are the informative ones for latency.
+
+Where the latency does not reproduce, and why. Our mapper's cycles agree with the reference's
+Sunstone on the large GEMMs (we ran the reference's Sunstone fork, `phaze/third_party_for_phaze/
+sunstone`, on our lowered GEMMs with the arguments `tc_estimator.py` builds: the ViT-B/16 layer
+GEMMs on 1 x 256x8 take the same cycles), but Sunstone tiles by exact divisors of the
+dimensions: an attention GEMM over 197 or 257 tokens (prime) fills a few per cent of a large
+array (Q.K^T of TinyCLIP-8M on 1 x 256x64: 2 % of peak), where our folds pad. And Sunstone
+bounds every level by its read and write bandwidth counting the traffic of the operands the
+register bypasses, so its latency rises steeply as `l2_bw`, which the table omits, falls: on
+ViT-L/14 its tensor core takes 59 ms on 4 x 64x64 at `l2_bw` 32 (with our vector core about
+64 ms; the table: 66.4 ms), and on 2 x 128x16 39 ms at 64 and 75 ms at 32 (the table: 68.7 ms).
+Neither the divisor tiling nor that bound is in our mapper, so where they dominate (large
+arrays, large models, a narrow L2 port) our rows are faster than the paper's.
+
+How many layers the reference charges. Its CLIP path costs one layer per tower and multiplies
+it (`phaze/Estimator/carbon_estimator.py`, `estimate_operational_carbon`: carbon, energy and
+latency of the layer x `len(repeat_layer_dict[layer_id]) + 1`). The groups come from
+`phaze/GraphExtractor/models/clip.py` (`ClipIR.generate_layer_info`): `{{0:
+range(num_vision_layers), num_vision_layers: range(num_vision_layers, num_vision_layers +
+num_text_layers)}}` over global layer ids (vision 0..V-1, text from V on, `ClipIR.get_layer_id`),
+so a tower's first layer is charged `layers + 1` times. And `num_vision_layers` and
+`num_text_layers` are the real counts only in the run that traces the model:
+`ClipIR.__init__` sets 12 and 12, and `set_model`, which reads the loaded model's counts, runs
+only in the branch of `BaseModelIR.load_language_model` (`models/model.py`) that traces it;
+the all-hw optimizer (`optimization/optimizer_all_hw.py`) passes `force_reextract_model =
+False`, so every trial after the first loads the pickled graph and keeps 12 and 12. Global
+layers 0 and 12 are then charged 13 times each and no other layer is: the text tower of
+ViT-L/14 never, TinyCLIP-8M's 10 + 3 layers as 13 + 13. `catransformers-code` charges this
+(its `[layer_count]` section, `hw_models/layers.py`); the default counts each layer once.
+
+{layers}
+
+What the reference charges between the L2 and the PE array. Its register keeps weights only
+(`tc_estimator.py` `mem_bypass`), and Sunstone charges an operand that bypasses the register at
+the L2, per MAC, divided by its reuse at the register level (`optimization_utils.py`
+`get_cost_edp_bypass`): inputs over the PEs that share them, partial sums (read and updated)
+over the PEs that reduce them. That is far more L2 traffic than a PE array that latches inputs
+and keeps partial sums in place, it grows as the array shrinks, and a prime dimension (197 or
+257 tokens, 197 keys) cannot be unrolled at all. `catransformers-code` charges it
+(`accounting.tc_bypass_spatial_reuse`, `hw_models.energy.bypass_l2_words`). It makes small
+arrays pay in energy, so the minimum-carbon searches below no longer end at the smallest arrays;
+it does not depend on the array's shape for a given number of PEs, while the area does (the
+vector core has one lane per column), so the grid minimum is a narrow, deep array where the
+paper's 100-trial search stopped at a wide, shallow one.
+
+That the paper's numbers come from this accounting is borne out by the energies: on the paper's
+own 14 designs in the `carbon_wrapper` scenario, our energy per inference over the energy the
+paper's carbon implies has a median of {mj_charged} (range {mj_charged_range}) with it, and
+{mj_lowered} (range {mj_lowered_range}) with the layers as lowered (both with the array-side L2 charge).
+
+Which `l2_bw`: the table omits it and it changes neither the area nor, mostly, the energy, so
+several designs tie in carbon. The all-hw mode minimises carbon and latency together (a Pareto
+front), so of two designs equal in carbon the faster one dominates: ties (within 0.1 g, or
+1 us for latency) go to the other objective, for the paper's designs and for the search alike.
+
+The activation: the reference traces the Hugging Face models (`eval/model_constants.py`):
+OpenAI's ViT-B/16 and ViT-L/14, whose MLPs use quick-GELU, so Table 2 is evaluated here with
+our OpenCLIP shapes and quick-GELU for those two; the TinyCLIPs use GELU (the TinyCLIP
+repository's own configurations, `microsoft/Cream` `TinyCLIP/src/open_clip/model_configs`,
+set no `quick_gelu`, and its `CLIP` defaults to `nn.GELU`), which the reference traces as ReLU
+and fuses into fc1 (1 cycle). Quick-GELU does not fuse (mul, sigmoid, mul with a fork: 14
+passes on the vector core, the reference's own costs).
 
 Which carbon scenario: the reference code's carbon path does not use the paper's 224 g/kWh and
 23.65 M inferences, nor `configurations.py`'s 68 g/kWh. `phaze/Estimator/utils/carbon_wrapper.py`
 (`initialize_carbon_intensity`) sets a pre-computed California 2023 average of 262.67 g/kWh
-(zone US-CAL-CISO), and `phaze/Estimator/carbon_estimator.py` (`estimate_carbon`) multiplies the
+(zone US-CAL-CISO; so in the file's version of commit 69b5ee65, while the public release ad8c859
+reads `configurations.py`'s `OPERATIONAL_CARBON_INTENSITY` there and keeps the 262.67 line as a
+comment), and `phaze/Estimator/carbon_estimator.py` (`estimate_carbon`) multiplies the
 per-inference operational carbon by 30,000,000. That is 1.49x the paper scenario's operational
 carbon per joule, and it is the scenario under which `catransformers-code` comes closest (the
 `carbon_wrapper` rows; the scenario file is `benchmarks/validation/scenario_carbon_wrapper.toml`).
@@ -449,7 +618,7 @@ the paper's rows come from a Bayesian search of 100 trials (the reference's
 `optimization/optimizer_all_hw.py` runs `NUM_TRIALS` Ax trials, `configurations.py`
 `NUM_TRIALS = 100`, over 3,240 points), not from an exhaustive minimum. Under one profile the
 carbon landscape is flat: the last column of each "paper's own designs" table divides our grid
-optimum by our cost of the paper's design, and for the minimum-carbon rows it is 0.91-0.99
+optimum by our cost of the paper's design, and for the minimum-carbon rows it is {flat_range}
 (both profiles, every scenario), i.e. the paper's design is within a few per cent of the grid minimum
 under our cost, and a 100-trial search stopping at it is what one expects. The hardware columns
 of the search tables therefore test the search, not the cost model; the rows "on the paper's own

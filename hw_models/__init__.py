@@ -10,6 +10,7 @@ from .gemm import BOUNDS, PARTITIONS, GemmMapping, map_gemm
 from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, gemm_cycles, pe_traffic, scalesim_ws_cycles
 from .vector import VectorMapping, map_vector, vector_cycles
 from .fusion import NO_FUSION, FusionRules, fuse
+from .layers import AS_LOWERED, BLOCK_SUFFIX, LayerCount, count_layers
 from .workload import VECTOR_KINDS, Edge, Gemm, Op, VectorOp, Workload
 
 __all__ = [
@@ -33,6 +34,10 @@ __all__ = [
     "fuse",
     "FusionRules",
     "NO_FUSION",
+    "count_layers",
+    "LayerCount",
+    "AS_LOWERED",
+    "BLOCK_SUFFIX",
     # cost models
     "evaluate_cost",
     "CostReport",

@@ -15,6 +15,7 @@ from .energy import ENERGY_COMPONENTS, PJ_PER_J, Profile, access_energies, check
 from .errors import HardwareError
 from .context import make_context
 from .fusion import fuse
+from .layers import count_layers
 from .gemm import BOUNDS, gemm_groups, gemm_one, mapping_names
 from .grouping import batch_length
 from .vector import vector_one
@@ -128,6 +129,7 @@ def evaluate_cost(
     prof = load_profile(profile)
     check_profile_matches(hw, prof)
     workload = fuse(workload, prof.fusion)  # the profile's fusion pass over the operator graph
+    workload = count_layers(workload, prof.layer_count)  # how many layers of each block the profile charges
     use_leakage = bool(leakage)
     n = batch_length(len(hw), workload.n)
     ctx = make_context(hw, access_energies(hw, prof), prof, n)

@@ -16,6 +16,7 @@ from .config import HardwareBatch
 from .errors import HardwareError
 from .fusion import NO_FUSION, FusionRules, parse_fusion
 from .grouping import per_distinct
+from .layers import AS_LOWERED, LayerCount, parse_layer_count
 from .workload import VECTOR_KINDS
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "leakage_power_w",
     "check_profile_matches",
     "tc_l2_kib",
+    "bypass_l2_words",
 ]
 
 # Named profiles shipped in hw_models/data (a path to a TOML file of the same layout also works).
@@ -70,7 +72,7 @@ _SRAM_KEYS: tuple[str, ...] = ("capacity_kib", "port_bytes", "read_pj_per_word",
 # take the physical default (docs/hardware-model.md 6 lists why each default is what it is).
 _ACCOUNTING_KEYS: tuple[str, ...] = (
     "tc_mac_pj", "register_pj", "systolic_fill_drain", "tc_l2_operand_buffers", "tc_word_costs_full_access", "dram_access_bits",
-    "dram_read_write_ports",
+    "dram_read_write_ports", "tc_bypass_spatial_reuse",
 )
 _PRIMITIVE_KEYS: tuple[str, ...] = ("passes", "inputs", "l2_reads", "lut_reads")
 _COMPOSITE_KEYS: tuple[str, ...] = ("steps",)
@@ -135,8 +137,10 @@ class Profile:
     tc_sram_words_per_charge: float  # words of an SRAM port access charged per word moved (1: per word)
     tc_dram_words_per_charge: float  # likewise for DRAM accesses
     dram_read_write_ports: bool  # False: one DRAM bus for reads and writes; True: dram_bw each way
+    tc_bypass_spatial_reuse: bool  # True: the array-side L2 charge of the reference's Sunstone (bypass_l2_words)
     sources: Mapping[str, str] = field(repr=False)  # "section.key" -> source text, for reports
     fusion: FusionRules = NO_FUSION  # optional [fusion] section (hw_models.fusion)
+    layer_count: LayerCount = AS_LOWERED  # optional [layer_count] section (hw_models.layers)
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,7 +207,7 @@ def _table(section: str, data: Mapping[str, Any], value_key: str = "area_um2") -
 
 
 def _parse(data: Mapping[str, Any], origin: str) -> Profile:
-    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector", "accounting", "fusion")
+    top_allowed = ("profile", "scaling", "area", "energy", "leakage", "vector", "accounting", "fusion", "layer_count")
     for key in data:
         if key not in top_allowed:
             raise HardwareError(f"profile {origin}: unknown section [{key}]; allowed: {', '.join(top_allowed)}")
@@ -281,8 +285,10 @@ def _parse(data: Mapping[str, Any], origin: str) -> Profile:
         tc_sram_words_per_charge=_words_per_charge(acct, sram_port),
         tc_dram_words_per_charge=max(float(acct.get("dram_access_bits", precision)) / precision, 1.0) if acct.get("tc_word_costs_full_access", False) else 1.0,
         dram_read_write_ports=bool(acct.get("dram_read_write_ports", False)),
+        tc_bypass_spatial_reuse=bool(acct.get("tc_bypass_spatial_reuse", False)),
         sources=sources,
         fusion=parse_fusion(data.get("fusion"), sources),
+        layer_count=parse_layer_count(data.get("layer_count"), sources),
     )
 
 
@@ -313,7 +319,7 @@ def _accounting(table: Mapping[str, Any], sources: dict[str, str]) -> dict[str, 
             raise HardwareError(f"profile accounting: unknown key {key!r}; allowed: {', '.join(_ACCOUNTING_KEYS)}")
         value = _entry(table, "accounting", key)
         sources[f"accounting.{key}"] = table[key]["source"]
-        if key in ("systolic_fill_drain", "tc_word_costs_full_access", "dram_read_write_ports"):
+        if key in ("systolic_fill_drain", "tc_word_costs_full_access", "dram_read_write_ports", "tc_bypass_spatial_reuse"):
             if not isinstance(value, bool):
                 raise HardwareError(f"profile accounting.{key}: {value!r} is not allowed; must be true or false")
             out[key] = value
@@ -485,3 +491,31 @@ def leakage_power_w(area_mm2: np.ndarray, profile: Profile) -> np.ndarray:
             "to a profile file to charge leakage"
         )
     return np.asarray(area_mm2, dtype=np.float64) * profile.leakage_mw_per_mm2 / MW_PER_W
+
+
+def _pow2_part(x: np.ndarray) -> np.ndarray:
+    """The largest power of two that divides each whole number of x."""
+    v = np.asarray(x, dtype=np.int64)
+    return (v & -v).astype(np.float64)
+
+
+def bypass_l2_words(k: Any, n: Any, pe_width: Any, pe_depth: Any) -> np.ndarray:
+    """Array-side L2 accesses per MAC of a GEMM (M x K).(K x N) as the reference's Sunstone charges them.
+
+    Its register holds weights only (inputs and outputs bypass it), and a bypassed operand is
+    charged at the L2 once per MAC divided by its reuse at the register level: the spatial
+    multicast of an input over the Ns PEs that unroll output columns, the reduction of a partial
+    sum over the Ks PEs that unroll the reduction, read and updated (2 accesses). The unroll uses
+    divisors of the dimensions that fill the pe_width x pe_depth array (powers of two on this
+    grid), Ns * Ks <= W * D, split for the least 1/Ns + 2/Ks. Weights add one L2 read each (they
+    stay in the register over the M rows), i.e. 1/M per MAC, counted by the caller.
+    """
+    kp, npow = _pow2_part(k), _pow2_part(n)
+    pes = np.asarray(pe_width, np.float64) * np.asarray(pe_depth, np.float64)
+    best = None
+    for a in range(int(np.log2(pes.max())) + 1):
+        ns = np.minimum(npow, 2.0**a)
+        ks = np.minimum(kp, np.maximum(pes / ns, 1.0))
+        f = 1.0 / ns + 2.0 / ks
+        best = f if best is None else np.minimum(best, f)
+    return best

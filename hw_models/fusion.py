@@ -127,7 +127,7 @@ def fuse(workload: Workload, rules: FusionRules) -> Workload:
         if dst in owner:
             continue  # the edge into a fused op is now inside its GEMM
         edges.append(replace(e, src=src))
-    return Workload(tuple(new_ops), name=workload.name, edges=tuple(edges))
+    return Workload(tuple(new_ops), name=workload.name, edges=tuple(edges), layers_counted=workload.layers_counted)
 
 
 def _same_repeat(a: np.ndarray, b: np.ndarray) -> bool:

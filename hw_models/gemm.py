@@ -10,7 +10,7 @@ import numpy as np
 from .buffers import LOOP_ORDERS
 from .config import HardwareBatch
 from .context import MapContext, make_context
-from .energy import Profile, access_energies, check_profile_matches, load_profile
+from .energy import Profile, access_energies, bypass_l2_words, check_profile_matches, load_profile
 from .errors import HardwareError
 from .grouping import batch_length, ceil_div, combine, dense, full, representatives
 from .memory import FIRST_BATCH_SLOT, WHOLE, batch_used, memory_level, subproblems
@@ -214,15 +214,21 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
         off_m += p.count_m
         tables = (sel_c, sel_m, flat_c, flat_parts, total_c, total_m)
         if detail or n <= _CHUNK:
-            best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables)
+            best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m, l2_pe = _select(idx_c, idx_m, el2r, el2w, *tables)
         else:
             # Design by design work in cache-sized chunks: temporaries stay small and hot.
-            best_c, l2_pj, glb_pj, dram_pj = (np.empty(n) for _ in range(4))
+            best_c, l2_pj, glb_pj, dram_pj, l2_pe = (np.empty(n) for _ in range(5))
             for lo in range(0, n, _CHUNK):
                 sl = slice(lo, min(n, lo + _CHUNK))
                 res = _select(_part(idx_c, sl), _part(idx_m, sl), _part(el2r, sl), _part(el2w, sl), *tables)
-                for dst, src in zip((best_c, l2_pj, glb_pj, dram_pj), res[:4]):
+                for dst, src in zip((best_c, l2_pj, glb_pj, dram_pj, l2_pe), res[:4] + res[7:]):
                     dst[sl] = src
+        if ctx.profile.tc_bypass_spatial_reuse:
+            # The reference's array-side L2 charge replaces the mapper's: inputs and partial sums
+            # per MAC over their spatial reuse, each weight read once into the register.
+            m, k, nn, b = p.floats
+            words = p.macs * bypass_l2_words(k, nn, ctx.pe_width, ctx.pe_depth) + k * nn * b
+            l2_pj = l2_pj - l2_pe + words * el2r
         info = None
         if detail:
             info = _detail(p, ctx, cinfo, minfo, pick_c, pick_m, slot_i, best_c, n)
@@ -272,8 +278,8 @@ def _select(
     pick_m = slot_i * total_m + idx_m
     parts = flat_parts.take(pick_m, axis=0)
     rw = flat_c.take(pick_c, axis=0)
-    l2_pj = rw[:, 0] * el2r + rw[:, 1] * el2w + parts[:, 0]
-    return best_c, l2_pj, parts[:, 1], parts[:, 2], slot_i, pick_c, pick_m
+    l2_pe = rw[:, 0] * el2r + rw[:, 1] * el2w
+    return best_c, l2_pe + parts[:, 0], parts[:, 1], parts[:, 2], slot_i, pick_c, pick_m, l2_pe
 
 
 def _detail(

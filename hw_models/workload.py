@@ -125,6 +125,9 @@ class Workload:
     ops: tuple[Op, ...]
     name: str = ""
     edges: tuple[Edge, ...] = ()
+    # Set by hw_models.layers.count_layers: the repeats are already what a profile charges, so
+    # counting them again (evaluate_cost on this workload) changes nothing.
+    layers_counted: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ops", tuple(self.ops))

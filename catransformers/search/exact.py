@@ -13,6 +13,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from hw_models import load_profile
+
 from ..errors import ConfigError
 from ..pareto import non_dominated
 from ..timing import charge, now
@@ -69,6 +71,10 @@ def exact_unsupported(setup: Any, custom_evaluator: bool = False) -> str | None:
             return problem
     if len(setup.space.base.towers) > 2:
         return f"model {setup.space.base.name!r} has {len(setup.space.base.towers)} towers; exact pairs at most two"
+    profile = getattr(getattr(setup, "spec", None), "profile", "reference")
+    if len(setup.space.base.towers) > 1 and load_profile(profile).layer_count.enabled:
+        return (f"profile {getattr(load_profile(profile), 'name', profile)!r} charges layers by their place across both towers "
+                "([layer_count]), so a tower's cost is not its own")
     if kinds <= {"hardware"} and any(v.group == "model" for v in setup.space.variables):
         return "no objective depends on the model, so every pruned model ties; search the hardware alone (mode all-hw)"
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hw_models import Edge, Gemm, VectorOp, Workload
+from hw_models import BLOCK_SUFFIX, Edge, Gemm, VectorOp, Workload
 
 from .model import ModelBatch, ModelConfig, TowerArrays, TowerConfig
 
@@ -34,7 +34,7 @@ def lower_tower(t: TowerConfig, a: TowerArrays) -> Workload:
     E, H, KV, F, L = a.width, a.heads, a.kv_heads, a.ffn, a.layers
     hd = t.head_dim
     one = np.ones_like(E)
-    block = f"{k}.block"
+    block = f"{k}{BLOCK_SUFFIX}"  # marks the repeated block (hw_models.layers counts it per profile)
     ops: list = []
     # --- input embedding
     if k == "vision":

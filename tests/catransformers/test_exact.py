@@ -307,3 +307,11 @@ def test_exact_one_tower_model(tmp_path):
     }
     exact, brute = _fronts(over, tmp_path)
     _assert_same(exact, brute)
+
+
+def test_exact_refuses_a_profile_that_charges_layers_across_towers():
+    # catransformers-code charges global layers 0 and 12 of both towers (hw_models.layers): a
+    # tower's cost then depends on the other tower's depth, which exact's pairing cannot add up
+    with pytest.raises(ConfigError, match=r"exact: profile 'catransformers-code' charges layers by their place across both towers"):
+        prepare(load_spec(overrides={**TINY, "exact.enabled": True, "hardware.profile": "catransformers-code"}))
+    prepare(load_spec(overrides={**TINY, "exact.enabled": True}))  # the default counts each layer once

@@ -1,5 +1,7 @@
 """The operator graph of lowered models, and the fusion pass the profile selects."""
 
+import dataclasses
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -75,9 +77,13 @@ def test_no_fusion_by_default_and_reference_fusion_folds_epilogues():
 
 
 def test_quick_gelu_and_forks_do_not_fuse():
-    # TinyCLIP's quick-GELU is not in the reference's fusable set (it is traced as mul, sigmoid, mul
-    # with a fork); Llama's rotary embedding reads q and k twice (rotate_half).
-    f = H.fuse(lower(get_model("tinyclip-8m-16")), REFERENCE_RULES)
+    # Quick-GELU (OpenAI CLIP) is not in the reference's fusable set (it is traced as mul, sigmoid,
+    # mul with a fork); Llama's rotary embedding reads q and k twice (rotate_half).
+    tiny = get_model("tinyclip-8m-16")
+    assert {g.name for g in H.fuse(lower(tiny), REFERENCE_RULES).gemms if g.fused} == {
+        "vision.qkv", "text.qkv", "vision.mlp_fc1", "text.mlp_fc1"}  # TinyCLIP's GELU fuses
+    quick = dataclasses.replace(tiny, towers=tuple(dataclasses.replace(t, activation="quick_gelu") for t in tiny.towers))
+    f = H.fuse(lower(quick), REFERENCE_RULES)
     assert {g.name for g in f.gemms if g.fused} == {"vision.qkv", "text.qkv"}
     f = H.fuse(lower(get_model("llama-2-7b")), REFERENCE_RULES)
     assert {g.name: g.fused for g in f.gemms if g.fused} == {"decoder.mlp_gate": ("decoder.mlp_act",)}
