@@ -120,6 +120,7 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "model.name": args.model,
         "search.seed": args.seed,
         "search.population": args.population,
+        "search.offspring": getattr(args, "offspring", None),
         "search.generations": args.generations,
         "search.algorithm": args.algorithm,
         "scenario.name": args.scenario,

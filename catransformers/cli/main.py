@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from typing import Callable, Sequence
@@ -46,11 +47,28 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; `argv` None means this process's own command line (the console script,
+    `python -m catransformers`), after which the process exits."""
+    if argv is None:
+        code = _main(None, program=True)
+        # What is still alive now lives until the exit that follows: out of the collector's
+        # reach, the interpreter's final collections do not walk it (0.25-0.3 s of a default
+        # search's exit). Not for in-process callers, whose garbage it would keep.
+        gc.freeze()
+        return code
+    return _main(argv)
+
+
+def _main(argv: Sequence[str] | None, program: bool = False) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2): returned, as every other exit
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if program:
+        # the modules imported so far live as long as the process: the collector need not walk
+        # them at every full collection during the run (a default search: 0.1 s of 0.2 s of GC)
+        gc.freeze()
     _configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()

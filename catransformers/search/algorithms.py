@@ -6,15 +6,12 @@ import math
 from typing import Any
 
 import numpy as np
-from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.algorithms.moo.nsga3 import NSGA3
 from pymoo.core.mating import Mating
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 from pymoo.operators.repair.rounding import RoundingRepair
 from pymoo.operators.sampling.rnd import IntegerRandomSampling
 from pymoo.operators.selection.tournament import TournamentSelection
-from pymoo.util.ref_dirs import get_reference_directions
 
 from ..errors import ConfigError
 from .problem import ArchiveDuplicates
@@ -43,6 +40,8 @@ def resolve_algorithm(name: str, n_obj: int) -> str:
 
 def reference_directions(n_obj: int, population: int) -> np.ndarray:
     """Das-Dennis directions, as many as fit the population (at least the m unit vectors)."""
+    from pymoo.util.ref_dirs import get_reference_directions  # 0.2 s of imports: NSGA-III only
+
     p = 1
     while math.comb(p + 1 + n_obj - 1, n_obj - 1) <= population:
         p += 1
@@ -65,13 +64,17 @@ class _OversampledMating(Mating):
 
 
 def _tournament_nsga2(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: Any) -> np.ndarray:
-    """pymoo's NSGA-II binary tournament, vectorised: constraint violation, then Pareto
-    dominance, then crowding distance, then a coin (drawn from the algorithm's generator)."""
+    """pymoo's NSGA-II binary tournament on a pymoo population (see binary_tournament)."""
     F, CV, crowding = pop.get("F", "CV", "crowding")
-    cv = CV[:, 0]
     crowding = np.array([0.0 if c is None else c for c in crowding], dtype=float) if crowding.dtype == object else crowding.astype(float)
+    return binary_tournament(F, CV[:, 0], crowding, P, random_state)[:, None]
+
+
+def binary_tournament(F: np.ndarray, cv: np.ndarray, crowding: np.ndarray, P: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """pymoo's NSGA-II binary tournament, vectorised: the winner of each pair of rows P[i] by
+    constraint violation, then Pareto dominance, then crowding distance, then a coin (drawn from `rng`)."""
     a, b = P[:, 0], P[:, 1]
-    coin = random_state.random(len(P)) < 0.5
+    coin = rng.random(len(P)) < 0.5
     S = np.where(coin, a, b)
     infeasible = (cv[a] > 0) | (cv[b] > 0)
     S = np.where(infeasible & (cv[a] < cv[b]), a, S)
@@ -85,7 +88,7 @@ def _tournament_nsga2(pop: Any, P: np.ndarray, random_state: Any = None, **kwarg
     S = np.where(feasible & b_dom, b, S)
     S = np.where(undecided & (crowding[a] > crowding[b]), a, S)
     S = np.where(undecided & (crowding[b] > crowding[a]), b, S)
-    return S[:, None].astype(int)
+    return S.astype(int)
 
 
 def _tournament_cv(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: Any) -> np.ndarray:
@@ -100,19 +103,25 @@ def _tournament_cv(pop: Any, P: np.ndarray, random_state: Any = None, **kwargs: 
     return S[:, None].astype(int)
 
 
-def build_algorithm(name: str, n_obj: int, population: int) -> Any:
-    """A configured pymoo algorithm (not yet set up); `name` is nsga2, nsga3 or auto."""
+def build_algorithm(name: str, n_obj: int, population: int, offspring: int | None = None) -> Any:
+    """A configured pymoo algorithm (not yet set up); `name` is nsga2, nsga3 or auto; `offspring`
+    children per generation (pymoo's n_offsprings; default: the population size)."""
+    # pymoo's algorithm modules import scipy.spatial (0.2 s): on use only. The runner drives
+    # NSGA-II through nsga2.ArrayNSGA2 (the same designs as this one, tested) and NSGA-III through this.
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.algorithms.moo.nsga3 import NSGA3
+
     name = resolve_algorithm(name, n_obj)
     dedupe = ArchiveDuplicates()
     crossover = SBX(prob=OPERATORS["crossover_prob"], eta=OPERATORS["crossover_eta"], vtype=float, repair=RoundingRepair())
     mutation = PM(prob=OPERATORS["mutation_prob"], eta=OPERATORS["mutation_eta"], vtype=float, repair=RoundingRepair())
     if name == "nsga2":
         selection = TournamentSelection(func_comp=_tournament_nsga2)
-        algorithm = NSGA2(pop_size=population, sampling=IntegerRandomSampling(), selection=selection, crossover=crossover, mutation=mutation, eliminate_duplicates=dedupe)
+        algorithm = NSGA2(pop_size=population, n_offsprings=offspring, sampling=IntegerRandomSampling(), selection=selection, crossover=crossover, mutation=mutation, eliminate_duplicates=dedupe)
     else:
         selection = TournamentSelection(func_comp=_tournament_cv)
         ref_dirs = reference_directions(n_obj, population)
-        algorithm = NSGA3(ref_dirs=ref_dirs, pop_size=max(population, len(ref_dirs)), sampling=IntegerRandomSampling(), selection=selection, crossover=crossover, mutation=mutation, eliminate_duplicates=dedupe)
+        algorithm = NSGA3(ref_dirs=ref_dirs, pop_size=max(population, len(ref_dirs)), n_offsprings=offspring, sampling=IntegerRandomSampling(), selection=selection, crossover=crossover, mutation=mutation, eliminate_duplicates=dedupe)
     algorithm.mating = _OversampledMating(selection, crossover, mutation, repair=algorithm.repair, eliminate_duplicates=dedupe, n_max_iterations=100)
     return algorithm
 

@@ -99,6 +99,22 @@ class Archive:
     def seen(self, key: bytes) -> bool:
         return key in self._index
 
+    def fresh(self, X: np.ndarray, blocked: Sequence[np.ndarray] = (), to_itself: bool = True) -> list[int]:
+        """Indices of the rows of X (index rows, rounded) that are neither in a `blocked` array
+        nor evaluated before, nor (to_itself) a repeat of an earlier row: duplicate elimination."""
+        block: set[bytes] = set()
+        for other in blocked:
+            if other is not None and len(other) > 0:
+                block.update(self.keys(np.rint(other).astype(np.int64)))
+        keep = []
+        for i, k in enumerate(self.keys(np.rint(X).astype(np.int64))):
+            if k in block or k in self._index:
+                continue
+            keep.append(i)
+            if to_itself:
+                block.add(k)
+        return keep
+
     @property
     def chunks(self) -> list[dict[str, np.ndarray]]:
         return self._chunks

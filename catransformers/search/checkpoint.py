@@ -1,4 +1,4 @@
-"""Per-generation checkpoints as data: an append-only log of npz row chunks plus a JSON state with content hashes."""
+"""Search checkpoints as data: an append-only log of npz row chunks plus a JSON state with content hashes."""
 
 from __future__ import annotations
 
@@ -48,15 +48,16 @@ def _content_hash(state: Mapping[str, Any]) -> str:
 
 
 class Checkpoint:
-    """`DIR/checkpoint/`: `rows.log` (length-prefixed npz records, one per archive chunk, appended
-    per generation) and `state.json` (generation, hypervolume, counters, the log length and each
-    record's sha256, the spec's hash, and a sha256 over the state itself).
+    """`DIR/checkpoint/`: `rows.log` (length-prefixed npz records, one per archive chunk) and
+    `state.json` (generation, hypervolume, counters, the log length and each record's sha256,
+    the spec's hash, and a sha256 over the state itself); saved by the runner at most every
+    `runner.CHECKPOINT_EVERY_S`, after the last generation and when a run is interrupted.
 
     Nothing in it is code: resuming reads arrays (np.load without pickle) and JSON, checks every
     hash and the spec, and rebuilds the algorithm by replaying the generations from the seed
     with the stored rows (see runner.py): a damaged or foreign checkpoint is refused, one line.
     The state is written after the log, so a kill at any moment leaves a state whose log prefix
-    is complete. Writes are not fsynced (per generation they must stay cheap): they survive a
+    is complete. Writes are not fsynced (they must stay cheap next to a generation): they survive a
     killed process, not a power cut; the results files go through catransformers.io (fsynced).
     """
 
@@ -66,6 +67,7 @@ class Checkpoint:
         self.state_path = os.path.join(self.dir, "state.json")
         self.saved_chunks = 0
         self.chunk_sha256: list[str] = []
+        self.log_size = 0  # bytes of rows.log the last state written (or loaded) covers
 
     def exists(self) -> bool:
         return os.path.lexists(self.state_path) or os.path.lexists(os.path.join(self.dir, "state.pkl"))
@@ -77,27 +79,34 @@ class Checkpoint:
             shutil.rmtree(self.dir)
         self.saved_chunks = 0
         self.chunk_sha256 = []
+        self.log_size = 0
 
     def save(self, chunks: Sequence[Mapping[str, np.ndarray]], state: dict[str, Any], keep: Sequence[str]) -> None:
-        """Append the chunks not yet saved (only the `keep` arrays), then replace the state."""
+        """Append the chunks not yet saved (only the `keep` arrays), then replace the state.
+
+        Nothing is recorded as saved until the state is replaced, so a save cut short (Ctrl-C,
+        a full disk) can be repeated: the next one first drops the partial records it left."""
         os.makedirs(self.dir, exist_ok=True)
-        with open(self.log_path, "ab") as fh:
+        hashes = list(self.chunk_sha256)
+        with open(self.log_path, "r+b" if self.log_size and os.path.isfile(self.log_path) else "wb") as fh:
+            fh.seek(self.log_size)
+            fh.truncate()
             for chunk in chunks[self.saved_chunks :]:
                 buf = io.BytesIO()
                 np.savez(buf, **{k: np.asarray(chunk[k]) for k in keep})
                 data = buf.getvalue()
                 fh.write(_LEN.pack(len(data)))
                 fh.write(data)
-                self.chunk_sha256.append(hashlib.sha256(data).hexdigest())
+                hashes.append(hashlib.sha256(data).hexdigest())
             size = fh.tell()
-        self.saved_chunks = len(chunks)
         state = dict(state, format=FORMAT, spec_sha256=spec_hash(state["resume_key"]), log_size=size,
-                     n_chunks=self.saved_chunks, chunk_sha256=list(self.chunk_sha256))
+                     n_chunks=len(chunks), chunk_sha256=hashes)
         state["content_sha256"] = _content_hash(state)
         tmp = os.path.join(self.dir, TMP_PREFIX + "state.json")
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(json_text(state))
         os.replace(tmp, self.state_path)  # atomic: a reader sees the old state or the new one
+        self.saved_chunks, self.chunk_sha256, self.log_size = len(chunks), hashes, size
 
     def load(self, resume_key: Mapping[str, Any], validate_chunk: Any) -> tuple[dict[str, Any], list[dict[str, np.ndarray]]]:
         """The state and the row chunks it is valid for, every hash checked (the log is
@@ -149,6 +158,7 @@ class Checkpoint:
             raise DataError(f"{where}: rows.log is missing; allowed: run without --resume to start afresh") from None
         self.saved_chunks = len(chunks)
         self.chunk_sha256 = list(state["chunk_sha256"])
+        self.log_size = state["log_size"]
         return state, chunks
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from .archive import Archive
 from .hypervolume import hypervolume
 from ..pareto import pareto_mask
+from ..timing import charge, now
 
 __all__ = ["enumerate_space"]
 
@@ -41,9 +42,9 @@ def enumerate_space(
     for start in range(0, size, chunk_size):
         stop = min(size, start + chunk_size)
         X = setup.space.unravel(np.arange(start, stop))
-        t0 = time.perf_counter()
+        t0 = now()
         chunk = archive.evaluate_new(X, generation=0)
-        timings["evaluate_s"] = timings.get("evaluate_s", 0.0) + time.perf_counter() - t0
+        charge(timings, "evaluate", t0)
         totals["designs"] += len(X)
         totals["evaluated"] += int(chunk["evaluated"].sum())
         totals["prechecked_out"] += int((~chunk["evaluated"]).sum())

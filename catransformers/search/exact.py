@@ -17,6 +17,7 @@ from hw_models import load_profile
 
 from ..errors import ConfigError
 from ..pareto import non_dominated
+from ..timing import charge, now
 
 __all__ = ["METRIC_KIND", "exact_unsupported", "run_exact", "EXACT_STATE"]
 
@@ -584,18 +585,18 @@ def run_exact(
     checked = False
     for c in range(done, n_chunks):
         hs = hs_all[c * chunk : (c + 1) * chunk]
-        t0 = time.perf_counter()
+        t0 = now()
         lat, en, area = [], [], None
         for k in (0, 1):
             l, e, a = _tower_costs(space, towers, k, hw, hs, spec.profile)
             lat.append(l)
             en.append(e)
             area = a if area is None or np.isnan(area).all() else area
-        timings["evaluate_s"] = timings.get("evaluate_s", 0.0) + time.perf_counter() - t0
+        charge(timings, "evaluate", t0)
         if not checked:
             _self_check(setup, archive, towers, hw, hs, lat, en, scores, prob, area, rng)
             checked = True
-        t1 = time.perf_counter()
+        t1 = now()
         per_hw = len(setup.objectives) == 2  # a small front: merge after each accelerator, prune harder
         optimistic = _optimistic(prob, hw, hs, area)
         H, I, J, F = [], [], [], []
@@ -615,21 +616,20 @@ def run_exact(
                 H.append(np.full(len(i), hs[r])); I.append(i); J.append(j); F.append(f)
         if not per_hw:
             front.merge(np.concatenate(H), np.concatenate(I), np.concatenate(J), np.vstack(F))
-        timings["algorithm_s"] = timings.get("algorithm_s", 0.0) + time.perf_counter() - t1
+        t2 = charge(timings, "algorithm", t1)
         if state_dir is not None:
-            t2 = time.perf_counter()
             _save(state_dir, key, front, c + 1, n_chunks, counts["feasible"], counts["failed"])
-            timings["checkpoint_s"] = timings.get("checkpoint_s", 0.0) + time.perf_counter() - t2
+            charge(timings, "checkpoint", t2)
         if progress is not None:
             covered = min(len(hs_all), (c + 1) * chunk) * pairs + counts["prechecked_out"]
             progress(Progress(c + 1, n_chunks, int(covered), counts["feasible"], hypervolume(front.F, setup.reference_min), time.perf_counter() - t_start, "exact"))
     # the front's designs, evaluated by the pipeline like any search's rows
-    t3 = time.perf_counter()
+    t3 = now()
     X = _design_index(space, towers, hw, front.h, front.i, front.j)
     order = np.lexsort(X.T[::-1]) if len(X) else np.empty(0, np.int64)
     if len(X):
         archive.add(archive.evaluate_new(X[order], generation=0))
-    timings["evaluate_s"] = timings.get("evaluate_s", 0.0) + time.perf_counter() - t3
+    charge(timings, "evaluate", t3)
     label = getattr(archive.evaluator, "accuracy_metric", None) or getattr(getattr(archive.evaluator, "fn", None), "accuracy_metric", None)
     return counts, [hypervolume(archive.front, setup.reference_min)], label, None
 

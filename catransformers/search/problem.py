@@ -60,21 +60,14 @@ class ArchiveDuplicates(DuplicateElimination):
     def do(self, pop: Any, *args: Any, return_indices: bool = False, to_itself: bool = True) -> Any:
         if len(pop) == 0:
             return (pop, [], []) if return_indices else pop
-        block: set[bytes] = set()
-        for other in args:
-            if other is not None and len(other) > 0:
-                block.update(Archive.keys(np.rint(other.get("X")).astype(np.int64)))
-        keys = Archive.keys(np.rint(pop.get("X")).astype(np.int64))
-        keep, dup = [], []
-        for i, k in enumerate(keys):
-            if k in block or (self.archive is not None and self.archive.seen(k)):
-                dup.append(i)
-                continue
-            keep.append(i)
-            if to_itself:
-                block.add(k)
+        assert self.archive is not None, "ArchiveDuplicates: no archive attached"
+        blocked = [other.get("X") for other in args if other is not None and len(other) > 0]
+        keep = self.archive.fresh(pop.get("X"), blocked, to_itself=to_itself)
         out = pop[keep]
-        return (out, keep, dup) if return_indices else out
+        if not return_indices:
+            return out
+        kept = set(keep)
+        return out, keep, [i for i in range(len(pop)) if i not in kept]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import platform
@@ -14,6 +15,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..io import atomic_write_json, atomic_write_text
+from ..timing import charge, now
 from .archive import STORED_KEYS, Archive
 from .backend import DesignEvaluator, PopulationEvaluator, SerialEvaluator
 from .checkpoint import Checkpoint, RunLock, clean_temporaries
@@ -27,7 +29,12 @@ __all__ = ["SearchSetup", "SearchResult", "Progress", "prepare", "run_search", "
 log = logging.getLogger(__name__)
 
 STATUS = ("running", "complete", "no-feasible")
-STATUS_EVERY_S = 2.0  # how often a running search refreshes run.json (its checkpoint is per generation)
+STATUS_EVERY_S = 2.0  # how often a running search refreshes run.json
+# How often a running search writes its checkpoint: after the first generation that ends this
+# long after the last save, after the last generation, and when the run is interrupted or fails
+# (what a process that is killed outright loses is at most this much work). Per generation it
+# cost 2-5 ms, as much as a tenth of a generation of the default search.
+CHECKPOINT_EVERY_S = 1.0
 
 EvaluatorArg = PopulationEvaluator | Callable[[DesignEvaluator], PopulationEvaluator] | None
 
@@ -229,11 +236,12 @@ def run_search(
     evaluator: EvaluatorArg = None,
 ) -> SearchResult:
     """Run the search `spec` describes; with `out_dir`, write evaluations.csv, pareto.csv,
-    run.json and a checkpoint per generation there (the report is the caller's: search does not plot).
+    run.json and a checkpoint there (at most every CHECKPOINT_EVERY_S, after the last generation
+    and when the run is interrupted or fails; the report is the caller's: search does not plot).
 
     resume: continue from `out_dir`'s checkpoint (same spec; generations may grow); the result
-    equals an uninterrupted run. progress: called after each generation and checkpoint; it may
-    raise `Interrupted` to stop. evaluator: a PopulationEvaluator, or a factory taking the
+    equals an uninterrupted run. progress: called after each generation; it may raise
+    `Interrupted` to stop (the checkpoint then holds that generation). evaluator: a PopulationEvaluator, or a factory taking the
     picklable DesignEvaluator (a distributed backend); default: serial, in process.
     """
     if out_dir is None:
@@ -277,11 +285,13 @@ def _run_search(
     progress: Callable[[Progress], None] | None,
     evaluator: EvaluatorArg,
 ) -> SearchResult:
-    t_start = time.perf_counter()
+    start = now()
+    t_start = start[0]
     setup = prepare(spec, need_accuracy_estimator=evaluator is None or not hasattr(evaluator, "evaluate"))
     pop_eval = _make_evaluator(setup, evaluator)
     archive = Archive(setup.space, setup.objectives, setup.constraints, setup.limits, pop_eval, flag_limits=setup.limits)
-    timings = {"prepare_s": time.perf_counter() - t_start, "evaluate_s": 0.0, "algorithm_s": 0.0, "checkpoint_s": 0.0}
+    timings = {f"{stage}{unit}": 0.0 for stage in ("evaluate", "algorithm", "checkpoint") for unit in ("_s", "_cpu_s")}
+    charge(timings, "prepare", start)
     if setup.method == "exact":
         from .exact import run_exact
 
@@ -301,9 +311,8 @@ def _run_search(
         hv, label, generations_run, stopped = _run_generations(setup, archive, out_dir, resume, progress, t_start, timings)
         counts = {**archive.counts(), **archive.tally()}
     label = label or _accuracy_metric(pop_eval)
-    t0 = time.perf_counter()
-    result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, t_start)
-    log.debug("search finished in %.2f s (write %.2f s)", time.perf_counter() - t_start, time.perf_counter() - t0)
+    result = _finish(setup, archive, out_dir, hv, label, generations_run, counts, stopped, timings, start)
+    log.debug("search finished in %.2f s (write %.2f s)", timings["total_s"], timings.get("write_csv_s", 0.0))
     return result
 
 
@@ -322,7 +331,14 @@ def _run_generations(
     label: str | None = None
     generation = 0
     stopped: str | None = None
-    driver = _RandomDriver(archive, spec.population, spec.seed) if setup.method == "random" else _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.seed)
+    if setup.method == "random":
+        driver: Any = _RandomDriver(archive, spec.population, spec.offspring_count, spec.seed)
+    elif setup.method == "nsga2":
+        from .nsga2 import ArrayNSGA2
+
+        driver = ArrayNSGA2(archive, spec.population, spec.offspring_count, spec.seed)
+    else:
+        driver = _PymooDriver(archive, setup.method, len(setup.objectives), spec.population, spec.offspring_count, spec.seed)
     ref_min = setup.reference_min
     if ckpt is not None and resume and ckpt.exists():
         state, chunks = ckpt.load(_resume_key(spec), archive.validate_stored)
@@ -340,38 +356,56 @@ def _run_generations(
         if resume:
             log.warning("--resume: no checkpoint in %s; starting afresh", out_dir)
         ckpt.clear()
-    last_status = time.perf_counter()
+    last_status = last_save = time.perf_counter()
     if out_dir is not None:
         _write_running(out_dir, setup, hv, generation)
-    while generation < spec.generations and stopped is None:
-        t0 = time.perf_counter()
-        if not driver.step(generation + 1, timings):
-            stopped = f"every design reachable was evaluated after {generation} generations"
-            break
-        generation += 1
-        t1 = time.perf_counter()
-        hv.append(hypervolume(archive.front, ref_min))
-        timings["algorithm_s"] += time.perf_counter() - t1
-        label = label or _accuracy_metric(archive.evaluator)
-        if ckpt is not None:
-            t2 = time.perf_counter()
-            state = {
-                "resume_key": _resume_key(spec),
-                "generation": generation,
-                "hypervolume": hv,
-                "cache_hits": archive.cache_hits,
-                "accuracy_metric": label,
-                "stopped": stopped,
-                "timings": {k: v for k, v in timings.items() if k != "prepare_s"},
-            }
-            ckpt.save(archive.chunks, state, keep=STORED_KEYS)
-            if time.perf_counter() - last_status > STATUS_EVERY_S:
-                _write_running(out_dir, setup, hv, generation)
-                last_status = time.perf_counter()
-            timings["checkpoint_s"] += time.perf_counter() - t2
-        if progress is not None:
-            c = archive.counts()
-            progress(Progress(generation, spec.generations, c["designs"], c["feasible"], hv[-1], time.perf_counter() - t_start, setup.method))
+    pending: tuple[int, dict[str, Any]] | None = None  # the last generation's state, not yet saved
+
+    def save() -> None:
+        nonlocal pending, last_save
+        assert ckpt is not None and pending is not None
+        n_chunks, state = pending
+        ckpt.save(archive.chunks[:n_chunks], state, keep=STORED_KEYS)
+        pending = None
+        last_save = time.perf_counter()
+
+    try:
+        while generation < spec.generations and stopped is None:
+            if not driver.step(generation + 1, timings):
+                stopped = f"every design reachable was evaluated after {generation} generations"
+                break
+            generation += 1
+            t1 = now()
+            hv.append(hypervolume(archive.front, ref_min))
+            t2 = charge(timings, "algorithm", t1)
+            label = label or _accuracy_metric(archive.evaluator)
+            if ckpt is not None:
+                pending = (len(archive.chunks), {
+                    "resume_key": _resume_key(spec),
+                    "generation": generation,
+                    "hypervolume": list(hv),
+                    "cache_hits": archive.cache_hits,
+                    "accuracy_metric": label,
+                    "stopped": stopped,
+                    "timings": {k: v for k, v in timings.items() if not k.startswith("prepare_")},
+                })
+                if generation == spec.generations or time.perf_counter() - last_save >= CHECKPOINT_EVERY_S:
+                    save()
+                if time.perf_counter() - last_status > STATUS_EVERY_S:
+                    _write_running(out_dir, setup, hv, generation)
+                    last_status = time.perf_counter()
+                charge(timings, "checkpoint", t2)
+            if progress is not None:
+                c = archive.counts()
+                progress(Progress(generation, spec.generations, c["designs"], c["feasible"], hv[-1], time.perf_counter() - t_start, setup.method))
+    except BaseException:
+        # interrupted (Ctrl-C, a progress callback) or failed: keep the generations completed so far
+        if pending is not None:
+            with contextlib.suppress(OSError):
+                save()
+        raise
+    if pending is not None:
+        save()
     return hv, label, generation, stopped
 
 
@@ -393,17 +427,17 @@ def _replay(driver: Any, archive: Archive, chunks: list[dict[str, np.ndarray]], 
 
 
 class _PymooDriver:
-    """One generation = pymoo's ask, the archive-backed evaluation, tell. Pickled whole
-    (the archive detached) into each checkpoint: the algorithm carries its random generator."""
+    """One generation = pymoo's ask, the archive-backed evaluation, tell: NSGA-III (and pymoo's
+    NSGA-II, the reference `nsga2.ArrayNSGA2` is tested against). Rebuilt on resume by replaying."""
 
-    def __init__(self, archive: Archive, method: str, n_obj: int, population: int, seed: int) -> None:
+    def __init__(self, archive: Archive, method: str, n_obj: int, population: int, offspring: int, seed: int) -> None:
         from pymoo.core.termination import NoTermination
 
         from .algorithms import build_algorithm
         from .problem import SearchProblem
 
         self.problem = SearchProblem(archive)
-        self.algorithm = build_algorithm(method, n_obj, population)
+        self.algorithm = build_algorithm(method, n_obj, population, offspring)
         self.algorithm.setup(self.problem, termination=NoTermination(), seed=seed, verbose=False)
         self.algorithm.eliminate_duplicates.attach(archive)
 
@@ -413,31 +447,32 @@ class _PymooDriver:
         self.algorithm.eliminate_duplicates.attach(archive)
 
     def step(self, generation: int, timings: dict[str, float]) -> bool:
-        t0 = time.perf_counter()
+        t0 = now()
         self.problem.generation = generation
         infills = self.algorithm.ask()
         if infills is None or len(infills) == 0:
-            timings["algorithm_s"] += time.perf_counter() - t0
+            charge(timings, "algorithm", t0)
             return False
-        t1 = time.perf_counter()
+        t1 = charge(timings, "algorithm", t0)
         self.algorithm.evaluator.eval(self.problem, infills, algorithm=self.algorithm)
-        t2 = time.perf_counter()
+        t2 = charge(timings, "evaluate", t1)
         self.algorithm.tell(infills=infills)
         # the offspring are merged into the population by now and nothing reads them before
         # the next ask: dropping them halves every checkpoint (resumed and uninterrupted alike)
         self.algorithm.off = None
-        timings["evaluate_s"] += t2 - t1
-        timings["algorithm_s"] += (t1 - t0) + (time.perf_counter() - t2)
+        charge(timings, "algorithm", t2)
         return True
 
 
 class _RandomDriver:
-    """The baseline: `population` new designs per generation, uniformly at random over the
-    index grid (designs already evaluated are drawn again), same bookkeeping as the GA."""
+    """The baseline: new designs uniformly at random over the index grid (designs already
+    evaluated are drawn again), as many per generation as the GA's (`population` in the first,
+    `offspring` after), same bookkeeping as the GA."""
 
-    def __init__(self, archive: Archive, population: int, seed: int) -> None:
+    def __init__(self, archive: Archive, population: int, offspring: int, seed: int) -> None:
         self.archive: Archive | None = archive
         self.population = population
+        self.offspring = offspring
         self.rng = np.random.default_rng(seed)
 
     def attach(self, archive: Archive) -> None:
@@ -445,10 +480,10 @@ class _RandomDriver:
 
     def step(self, generation: int, timings: dict[str, float]) -> bool:
         assert self.archive is not None
-        t0 = time.perf_counter()
+        t0 = now()
         space = self.archive.space
         remaining = space.size - len(self.archive)
-        want = min(self.population, remaining)
+        want = min(self.population if generation == 1 else self.offspring, remaining)
         if want <= 0:
             return False
         picked: dict[bytes, np.ndarray] = {}
@@ -458,10 +493,9 @@ class _RandomDriver:
                 if len(picked) < want and key not in picked and not self.archive.seen(key):
                     picked[key] = row
         X = np.array(list(picked.values()), dtype=np.int64)
-        t1 = time.perf_counter()
+        t1 = charge(timings, "algorithm", t0)
         self.archive.evaluate(X, generation)
-        timings["algorithm_s"] += t1 - t0
-        timings["evaluate_s"] += time.perf_counter() - t1
+        charge(timings, "evaluate", t1)
         return True
 
 
@@ -478,9 +512,9 @@ def _finish(
     counts: dict[str, int],
     stopped: str | None,
     timings: dict[str, float],
-    t_start: float,
+    start: tuple[float, float],
 ) -> SearchResult:
-    t0 = time.perf_counter()
+    t0 = now()
     table = archive.table(label, constants=setup.scenario.row_columns() if hasattr(setup.scenario, "row_columns") else None)
     pareto = table[table["pareto"]].reset_index(drop=True)
     feasible = counts["feasible"]
@@ -522,12 +556,12 @@ def _finish(
     if out_dir is not None:
         atomic_write_text(os.path.join(out_dir, "evaluations.csv"), evaluations.to_csv(index=False))
         atomic_write_text(os.path.join(out_dir, "pareto.csv"), pareto.to_csv(index=False))
-        timings["write_csv_s"] = time.perf_counter() - t0
-        timings["total_s"] = time.perf_counter() - t_start
+        charge(timings, "write_csv", t0)
+        charge(timings, "total", start)
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
         atomic_write_json(os.path.join(out_dir, "run.json"), run)
     else:
-        timings["total_s"] = time.perf_counter() - t_start
+        charge(timings, "total", start)
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
     return SearchResult(setup=setup, evaluations=evaluations, pareto=pareto, run=run, out_dir=out_dir)
 

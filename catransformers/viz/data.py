@@ -633,11 +633,11 @@ def _plot_order(axes: Sequence[Axis]) -> list[Axis]:
     return [a for a in axes if a.direction == "min"] + [a for a in axes if a.direction == "max"]
 
 
-def _points(frame: pd.DataFrame, axes: Sequence[Axis], prefix: str = "", light: bool = False) -> dict[str, Any]:
+def _points(frame: pd.DataFrame, axes: Sequence[Axis], prefix: str = "", light: bool = False, status: str = "", plotted: Sequence[Axis] | None = None) -> dict[str, Any]:
     # float32 for the clouds (half the bytes; 7 digits are more than a screen shows), float64 for the front
     out: dict[str, Any] = {k: a.values(frame).astype(np.float32) if light else a.values(frame) for k, a in zip("xyz", axes)}
     out["ids"] = frame["id"].tolist() if "id" in frame.columns else list(range(len(frame)))
-    out["hover"] = design_hover(frame, axes, prefix, plotted=axes, light=light)
+    out["hover"] = design_hover(frame, axes, prefix, plotted=axes if plotted is None else plotted, light=light, status=status)
     out["n"] = len(frame)
     return out
 
@@ -722,9 +722,8 @@ def projection_data(front: pd.DataFrame, objectives: Sequence[Axis], x: str = "t
     fx = extrapolated(front)
     out: dict[str, Any] = {"axes": (ax, ay, ac), "log": (False, False, _wide(ac.values(front)))}
     for key, part in (("front", front[~fx]), ("front_extrapolated", front[fx])):
-        pts = _points(part, (ax, ay, ac), light=True)
+        pts = _points(part, (ax, ay, ac), light=True, plotted=(ax, ay))
         pts["c"] = pts.pop("z")
-        pts["hover"] = design_hover(part, (ax, ay, ac), plotted=(ax, ay), light=True)
         out[key] = pts
     out["step"] = step_line(ax.values(front[nd]), ay.values(front[nd]), ax.direction)
     out["range"] = (_padded(np.asarray(out["step"]["x"]), False), _padded(np.asarray(out["step"]["y"]), False))
@@ -733,9 +732,7 @@ def projection_data(front: pd.DataFrame, objectives: Sequence[Axis], x: str = "t
 
 
 def _extrapolated_cloud(frame: pd.DataFrame, axes: Sequence[Axis]) -> dict[str, Any]:
-    pts = _points(frame, axes, light=True)
-    pts["hover"] = design_hover(frame, axes, plotted=axes, light=True, status="feasible; accuracy extrapolated outside the estimator's validated range")
-    return pts
+    return _points(frame, axes, light=True, status="feasible; accuracy extrapolated outside the estimator's validated range")
 
 
 def broken_limits(frame: pd.DataFrame) -> list[str]:
@@ -758,8 +755,7 @@ def _infeasible_groups(frame: pd.DataFrame, axes: Sequence[Axis]) -> dict[str, A
     groups = []
     for reason, idx in reasons.groupby(reasons, sort=False).groups.items():
         sub = frame.loc[idx]
-        pts = _points(sub, axes, light=True)
-        pts["hover"] = design_hover(sub, axes, plotted=axes, light=True, status=f"infeasible: {reason}")
+        pts = _points(sub, axes, light=True, status=f"infeasible: {reason}")
         groups.append({"reason": reason, "points": pts})
     groups.sort(key=lambda g: -g["points"]["n"])
     return {"n": len(frame), "groups": groups}

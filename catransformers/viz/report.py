@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
 import json
 import os
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -120,14 +122,61 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
+# plotly.js typed arrays: numpy dtype -> the short type name of plotly's JSON encoding
+_TYPED_ARRAYS = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4", "float32": "f4", "float64": "f8"}
+_NOT_TYPED = ("geojson", "layer", "layers", "range")  # properties plotly.js reads as plain lists
+
+
+def _typed_array(v: np.ndarray) -> Any:
+    """A numeric array as plotly.js's {"dtype", "bdata"[, "shape"]}, int64 narrowed to the smallest
+    integer type that holds it (plotly.js has no 64-bit integers); other arrays unchanged."""
+    if v.size == 0:
+        return v
+    if v.dtype == np.int64 or v.dtype == np.uint64:
+        lo, hi = int(v.min()), int(v.max())
+        kinds = ("int8", "int16", "int32") if v.dtype == np.int64 else ("uint8", "uint16", "uint32")
+        fit = [k for k in kinds if np.iinfo(k).min <= lo and hi <= np.iinfo(k).max]
+        if not fit:
+            return v
+        v = v.astype(fit[0])
+    code = _TYPED_ARRAYS.get(str(v.dtype))
+    if code is None:
+        return v
+    out = {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(v).tobytes()).decode("ascii")}
+    if v.ndim > 1:
+        out["shape"] = str(v.shape)[1:-1]
+    return out
+
+
+def _encode_arrays(obj: Any) -> None:
+    """Numeric numpy arrays in the figure's dicts as typed arrays, in place: the encoding of
+    plotly's `Figure.to_dict`, without importing plotly's validators (tested equal)."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key in _NOT_TYPED:
+                continue
+            if isinstance(value, np.ndarray):
+                obj[key] = _typed_array(value)
+            else:
+                _encode_arrays(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            _encode_arrays(value)
+
+
 def _figure_json(fig: Any) -> str:
     """The figure as JSON for plotly.js: numeric arrays as base64 typed arrays, UTF-8 text, built without deep copies."""
-    from _plotly_utils.utils import convert_to_base64
+    from .figures import FigureSpec
 
     # fig.to_dict() deep-copies every array before encoding it; copy the containers only, then
     # encode numeric arrays as base64 typed arrays the way to_dict does
-    raw = _containers({"data": fig._data, "layout": fig._layout}) if hasattr(fig, "_data") and hasattr(fig, "_layout") else fig.to_dict()
-    convert_to_base64(raw)
+    if isinstance(fig, FigureSpec):
+        raw = _containers(fig.to_dict())
+    elif hasattr(fig, "_data") and hasattr(fig, "_layout"):
+        raw = _containers({"data": fig._data, "layout": fig._layout})
+    else:
+        raw = fig.to_dict()
+    _encode_arrays(raw)
     # plotly's own encoder escapes every "/", "<", ">" and non-ASCII character (6 bytes each; base64
     # and hover text are full of them); only "</" and "<!--" must not appear inside a <script>
     spec = json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=_json_default)
@@ -136,7 +185,9 @@ def _figure_json(fig: Any) -> str:
 
 def _figure_html(fig: Any, div_id: str) -> str:
     """A div and the call that draws `fig` into it."""
-    height = fig.layout.height or 480
+    from .figures import FigureSpec
+
+    height = (fig.height if isinstance(fig, FigureSpec) else fig.layout.height) or 480
     return (
         f"<div id=\"{_esc(div_id)}\" class=\"plotly-graph-div\" style=\"height:{int(height)}px;width:100%\"></div>"
         f"<script type=\"text/javascript\">(function(){{var f={_figure_json(fig)};"
@@ -585,6 +636,23 @@ def _as_results(results: D.Results | str) -> D.Results:
     return D.load_results(results) if isinstance(results, str) else results
 
 
+_Writer = TypeVar("_Writer", bound=Callable[..., Any])
+
+
+def _figures_as_specs(writer: _Writer) -> _Writer:
+    """A page writer whose figures are built as plain data (figures.as_specs), not plotly objects."""
+
+    @functools.wraps(writer)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        from .figures import as_specs
+
+        with as_specs():
+            return writer(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+@_figures_as_specs
 def write_report(
     results: D.Results | str,
     out_html: str | None = None,
@@ -631,8 +699,12 @@ def export_figures(figs: Mapping[str, Any], folder: str, image_format: str = "pn
         raise ConfigError(
             f"--format {image_format}: static images need kaleido (pip install 'catransformers[static]') and a Chromium or Chrome on PATH"
         ) from None
+    import plotly.graph_objects as go
     import plotly.io as pio
 
+    from .figures import FigureSpec
+
+    figs = {k: go.Figure(f.to_dict(), _validate=False) if isinstance(f, FigureSpec) else f for k, f in figs.items()}
     os.makedirs(folder, exist_ok=True)
     names = [n[len("fig-"):] if n.startswith("fig-") else n for n in figs]
     paths = [os.path.join(folder, f"{n}.{image_format}") for n in names]
@@ -671,6 +743,7 @@ def _mode_summary(mode: str, results: D.Results) -> dict[str, Any]:
     return row
 
 
+@_figures_as_specs
 def write_compare_report(
     compare_dir: str,
     mode_results: Mapping[str, D.Results | str],
@@ -746,6 +819,7 @@ def write_compare_report(
     return path
 
 
+@_figures_as_specs
 def write_sweep_report(sweep_csv: str, out_html: str, color: str = "glb_mb", plotlyjs: str = "directory", image_format: str | None = None) -> str:
     """Write the design space of a sweep CSV (latency vs total carbon) to `out_html`; returns its path."""
     from . import figures as F

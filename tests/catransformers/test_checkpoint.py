@@ -250,3 +250,91 @@ def test_leftover_temporaries_are_cleaned_on_resume(cut, tmp_path):
     _resume(folder)
     assert not list(folder.glob(".tmp-*")) and not list((folder / "checkpoint").glob(".tmp-*"))
     assert (folder / "keep.txt").read_text() == "mine"
+
+
+# ---------------------------------------------------------------------------------- when checkpoints are written
+
+
+def _same_results(a: Path, b: Path) -> None:
+    for name in ("evaluations.csv", "pareto.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+class _FailsAtCall:
+    """The default backend, failing on its n-th call (an evaluator crashing mid-run)."""
+
+    def __init__(self, fn, n):
+        self.fn, self.n, self.calls = fn, n, 0
+
+    def evaluate(self, designs):
+        self.calls += 1
+        if self.calls == self.n:
+            raise RuntimeError("evaluator crashed")
+        return self.fn(designs)
+
+
+def test_checkpoints_are_timed_and_a_failed_run_keeps_its_completed_generations(cut, tmp_path, monkeypatch):
+    """With no checkpoint due during the run, a full run saves once (after its last generation)
+    and a run whose evaluator fails in generation 3 keeps generations 1-2, which resume to the
+    uninterrupted result."""
+    from catransformers.search import checkpoint, runner
+
+    saved = []
+    real_save = checkpoint.Checkpoint.save
+    monkeypatch.setattr(checkpoint.Checkpoint, "save", lambda self, chunks, state, keep: (saved.append(state["generation"]), real_save(self, chunks, state, keep)))
+    monkeypatch.setattr(runner, "CHECKPOINT_EVERY_S", float("inf"))
+    run_search(_spec(), str(tmp_path / "full"))
+    assert saved == [4]
+    saved.clear()
+    with pytest.raises(RuntimeError, match="evaluator crashed"):
+        run_search(_spec(), str(tmp_path / "failed"), evaluator=lambda fn: _FailsAtCall(fn, 3))
+    assert saved == [2]
+    assert json.loads((tmp_path / "failed" / "checkpoint" / "state.json").read_text())["generation"] == 2
+    _resume(tmp_path / "failed")
+    _same_results(tmp_path / "failed", cut / "full")
+
+
+def test_a_checkpoint_save_cut_short_is_redone_cleanly(cut, tmp_path, monkeypatch):
+    """Ctrl-C after a save has appended its rows but before it replaced the state: the runner
+    saves again on the way out, over the partial records, and the result resumes exactly."""
+    from catransformers.search import checkpoint, runner
+
+    monkeypatch.setattr(runner, "CHECKPOINT_EVERY_S", 0.0)  # a save after every generation
+    real_hash = checkpoint._content_hash
+    calls = []
+
+    def hash_then_interrupt(state):
+        calls.append(state["generation"])
+        if len(calls) == 3:  # generation 3's rows are in rows.log, its state not yet written
+            raise KeyboardInterrupt
+        return real_hash(state)
+
+    monkeypatch.setattr(checkpoint, "_content_hash", hash_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_search(_spec(), str(tmp_path / "run"))
+    monkeypatch.setattr(checkpoint, "_content_hash", real_hash)
+    state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
+    assert state["generation"] == 3 and state["n_chunks"] == 3
+    assert (tmp_path / "run" / "checkpoint" / "rows.log").stat().st_size == state["log_size"]
+    _resume(tmp_path / "run")
+    _same_results(tmp_path / "run", cut / "full")
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(cut, tmp_path):
+    """A process killed outright (no clean-up runs) loses at most the generations since its last
+    save: here saves are due every generation, the kill comes after generation 3."""
+    code = (
+        "import os, sys\n"
+        "from catransformers.search import load_spec, run_search, runner\n"
+        "runner.CHECKPOINT_EVERY_S = 0.0\n"
+        "def progress(p):\n"
+        "    if p.generation == 3:\n"
+        "        os._exit(9)\n"
+        f"run_search(load_spec(overrides={OVERRIDES!r}), sys.argv[1], progress=progress)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run")], capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    assert json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())["generation"] == 3
+    assert (tmp_path / "run" / ".lock").exists()  # the killed owner's lock: stale, replaced on resume
+    _resume(tmp_path / "run")
+    _same_results(tmp_path / "run", cut / "full")

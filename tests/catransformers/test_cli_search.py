@@ -24,7 +24,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
-SMALL = ("--population", "8", "--generations", "3", "--no-progress")
+SMALL = ("--population", "8", "--offspring", "8", "--generations", "3", "--no-progress")
 
 
 def test_search_writes_the_results_folder(capsys, tmp_path):

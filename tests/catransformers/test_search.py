@@ -130,7 +130,7 @@ def test_default_spec_matches_the_reference():
     spec = load_spec()
     assert dict(spec.limits) == REFERENCE_LIMITS
     assert (spec.model, spec.grid, spec.scenario, spec.accuracy) == ("vit-b-16", "reference", "reference", "clip-scaling")
-    assert (spec.algorithm, spec.population, spec.generations, spec.seed, spec.mode) == ("auto", 100, 100, 0, "carbon")
+    assert (spec.algorithm, spec.population, spec.offspring, spec.offspring_count, spec.generations, spec.seed, spec.mode) == ("auto", 100, "auto", 200, 50, 0, "carbon")
     setup = prepare(spec)
     assert setup.space.size == 1_071_875 * 3240
     assert spec_from_mapping(spec.as_dict()).as_dict() == spec.as_dict()
@@ -146,6 +146,10 @@ def test_default_spec_matches_the_reference():
         ({"serach": {}}, r"unknown key 'serach'; allowed in spec: accuracy, constraints"),
         ({"constraints": {"energy_j": 1}}, r"unknown key 'constraints.energy_j'; allowed in constraints: area_um2, latency_s, tops"),
         ({"search": {"population": 1}}, r"search.population: 1 is not allowed; must be a whole number from 2 to 100,000"),
+        ({"search": {"offspring": 0}}, r"search.offspring: 0 is not allowed; allowed: auto \(2 x population\) or a whole number from 1 to 200,000"),
+        ({"search": {"offspring": "many"}}, r"search.offspring: 'many' is not allowed; allowed: auto"),
+        ({"search": {"offspring": 2.5}}, r"search.offspring: 2.5 is not allowed"),
+        ({"search": {"offspring": True}}, r"search.offspring: True is not allowed"),
         ({"search": {"mode": "speed"}}, r"search.mode: 'speed' is unknown; allowed: carbon, latency"),
         ({"search": {"objectives": ["accuracy", "carbon"]}}, r"objective: 'carbon' is unknown; allowed: accuracy, total_kg"),
         ({"search": {"algorithm": "cmaes"}}, r"search.algorithm: 'cmaes' is unknown"),
@@ -336,6 +340,16 @@ def test_resume_equals_uninterrupted(tmp_path, algorithm):
     _same_outputs(tmp_path / "full", tmp_path / "cut")
 
 
+@pytest.mark.parametrize("algorithm", ["nsga2", "random"])
+def test_each_generation_after_the_first_evaluates_the_offspring_count(algorithm):
+    """population in the first generation, `search.offspring` new designs in each later one (auto: 2 x population)."""
+    for offspring, per_generation in ((15, 15), ("auto", 24)):
+        r = run_search(load_spec(overrides={"search.population": 12, "search.offspring": offspring, "search.generations": 4, "search.algorithm": algorithm}), None)
+        sizes = r.evaluations.groupby("generation").size().to_dict()
+        assert sizes == {1: 12, 2: per_generation, 3: per_generation, 4: per_generation}
+        assert r.run["counts"]["designs"] == 12 + 3 * per_generation
+
+
 def test_resume_can_extend_and_refuses_another_spec(tmp_path):
     spec = load_spec(overrides={"search.population": 10, "search.generations": 3})
     run_search(spec, str(tmp_path / "x"))
@@ -369,14 +383,14 @@ def test_results_folder_contract(tmp_path):
                                  {"name": "total_kg", "direction": "min", "label": "total carbon (kg CO2e)"}]
     assert run["constraints"] == REFERENCE_LIMITS and run["reference_point"] == [0.15, 0.5]
     assert len(run["hypervolume"]) == 3 and run["hypervolume"] == sorted(run["hypervolume"])
-    assert run["status"] == "complete" and run["counts"]["designs"] == len(ev) == 30
+    assert run["status"] == "complete" and run["counts"]["designs"] == len(ev) == 10 + 2 * 20  # offspring auto: 2 x population
     # pareto rows are non-dominated among the feasible rows, in the objectives' directions
     F = np.column_stack([-ev["accuracy"], ev["total_kg"]])
     assert (ev["pareto"].to_numpy() == pareto_mask(F, ev["feasible"].to_numpy())).all()
 
 
 def test_no_feasible_design_is_reported_and_still_written(tmp_path):
-    spec = load_spec(overrides={"search.population": 8, "search.generations": 2, "constraints.latency_s": 1e-6})
+    spec = load_spec(overrides={"search.population": 8, "search.offspring": 8, "search.generations": 2, "constraints.latency_s": 1e-6})
     result = run_search(spec, str(tmp_path))
     assert result.status == "no-feasible"
     assert result.run["message"].startswith("no feasible design: none of 16 designs meets every constraint (latency_s <= 1e-06: 0 of ")
@@ -389,7 +403,7 @@ def test_no_feasible_design_is_reported_and_still_written(tmp_path):
 
 def test_everything_over_the_tops_limit_is_never_evaluated():
     fake = CountingFake()
-    result = run_search(load_spec(overrides={"search.population": 8, "search.generations": 2, "constraints.tops": 0.01}), None, evaluator=fake)
+    result = run_search(load_spec(overrides={"search.population": 8, "search.offspring": 8, "search.generations": 2, "constraints.tops": 0.01}), None, evaluator=fake)
     assert fake.seen == [] and result.status == "no-feasible"
     assert "tops <= 0.01: 0 of 16 met" in result.run["message"] and "latency_s <= 0.05: 0 of 0 evaluated met" in result.run["message"]
 
@@ -421,7 +435,7 @@ def test_ga_reaches_most_of_the_exact_front_hypervolume():
     assert exact.run["counts"]["designs"] == 3528
     fractions = []
     for seed in (0, 1):
-        ga = run_search(small_spec(**{"search.population": 20, "search.generations": 15, "search.seed": seed}), None)
+        ga = run_search(small_spec(**{"search.population": 20, "search.generations": 8, "search.seed": seed}), None)  # 20 + 7 x 40
         assert ga.run["counts"]["designs"] == 300
         fractions.append(ga.hypervolume[-1] / exact.hypervolume[0])
     assert min(fractions) > 0.95, fractions

@@ -501,3 +501,46 @@ def test_report_of_a_real_run_shows_the_recommended_design_and_its_breakdown(tmp
     # one count of extrapolated accuracy, the search's own
     counts = D.summary_counts(res)
     assert counts["extrapolated"] == result.run["counts"]["accuracy_extrapolated"]
+
+
+def _pages(tmp_path: Path, tag: str) -> dict[str, str]:
+    """Every kind of page, written into tmp_path/tag: reports (2 and 3 objectives, none feasible, a real run), compare, sweep."""
+    from catransformers.search import load_spec, run_search
+    from catransformers.viz import write_compare_report, write_report, write_sweep_report
+
+    root = tmp_path / tag
+    out = {}
+    objs = (("accuracy", "max"), ("latency_s", "min"), ("total_kg", "min"))
+    for name, kw in (("two", {}), ("three", {"mode": "all", "objectives": objs}), ("none", {"all_infeasible": True})):
+        out[name] = Path(write_report(str(make_results(root / name, **kw)))).read_text(encoding="utf-8")
+    run = run_search(load_spec(overrides={"search.population": 16, "search.generations": 4}), str(root / "run"))
+    run.run["timings"] = {}  # the one part of a page that differs between two runs
+    out["run"] = Path(write_report(D.results_from(run, str(root / "run")))).read_text(encoding="utf-8")
+    dirs = {m: str(make_results(root / "cmp" / m, mode=m, seed=s)) for s, m in enumerate(("carbon", "energy"))}
+    out["compare"] = Path(write_compare_report(str(root / "cmp"), dirs)).read_text(encoding="utf-8")
+    out["sweep"] = Path(write_sweep_report(str(make_sweep(root / "sweep.csv", models=("a", "b"))), str(root / "sweep.html"))).read_text(encoding="utf-8")
+    return out
+
+
+def _split_figures(page: str) -> tuple[str, list]:
+    parts = re.split(r"var f=(.*?);Plotly\.newPlot\(", page)
+    return "".join(parts[0::2]), [json.loads(p) for p in parts[1::2]]
+
+
+def test_pages_built_from_figure_specs_equal_those_built_from_plotly_figures(tmp_path, monkeypatch):
+    """The reports build their figures as plain data (figures.FigureSpec, no plotly objects); the
+    pages are the same as with plotly's Figure objects: same HTML, the same figure JSON."""
+    import contextlib
+
+    from catransformers.viz import figures
+
+    specs = _pages(tmp_path, "specs")
+    monkeypatch.setattr(figures, "as_specs", contextlib.nullcontext)
+    plotly_pages = _pages(tmp_path, "plotly")
+    for name, page in specs.items():
+        html_a, figs_a = _split_figures(page.replace(str(tmp_path / "specs"), "ROOT"))
+        html_b, figs_b = _split_figures(plotly_pages[name].replace(str(tmp_path / "plotly"), "ROOT"))
+        assert len(figs_a) == len(figs_b) > 0, name
+        assert figs_a == figs_b, name
+        assert html_a == html_b, name
+    assert '"shapes"' in specs["two"]  # the hypervolume figure's line (add_hline) was compared too
