@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .errors import HardwareError
-from .grouping import ceil_div
+from .grouping import ceil_div, codes_any, combine, dense, representatives
 
 __all__ = [
     "DATAFLOWS",
@@ -42,7 +42,6 @@ _C_IS_OS = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])[:, None]  # output-stationar
 _C_IS_WS = np.array([True, True, False, False, False, False])[:, None]  # the stationary operand is the weights
 _PIPELINE_FILL = 2.0  # the "2R" of SCALE-Sim's fold cycles: R to load a tile, R to ripple through
 _PIPELINE_OFFSET = 2.0  # the "- 2" of SCALE-Sim's fold cycles 2R + C + T - 2
-_FAR = 1e300  # added to rule a candidate out of a min() without inf - inf = nan
 # l2_link codes (config.L2_LINKS order)
 LINK_SHARED, LINK_READ_WRITE, LINK_PER_OPERAND = 0, 1, 2
 
@@ -162,10 +161,82 @@ def pe_level(
     latch and l2_link codes.
     Register tilings tried: q <= p words for p = 1, 2, 4, ... <= the register's words, along
     either array dimension; more register words only add candidates, so latency never rises.
-    Among equally fast candidates the one with the fewest L2 accesses wins.
+    Among equally fast candidates the one with the fewest L2 accesses wins, then the earlier
+    candidate (dataflow-major, then one word, (2, columns), (2, rows), (4, columns), ...).
+
+    Every candidate's cycles and traffic depend on the problem and the array but not on the L2
+    port, which only enters the final max(compute, words / l2bw): the candidates are built once
+    per distinct problem without the port and then chosen for each port width present.
     """
-    arr = np.stack([D, W])  # (2 array sides, V)
-    rows, cols = arr[_C_ROWSIDE], arr[_C_COLSIDE]  # (6, V)
+    hw = (D, W, reg_words, stationary_ok, latch, link)
+    opts = (links, fill, allowed, detail)
+    split = _split_port(dims, hw, l2bw) if dims.shape[1] > _MIN_SPLIT else None
+    if split is None:
+        cand = _candidates(dims, hw, opts, l2bw)
+        return _pick(cand, l2bw, detail)
+    u_codes, count, rep, b_codes, ports = split
+    cand = _candidates(dims.take(rep, axis=1), tuple(np.take(a, rep) for a in hw), opts, None)
+    per_port = [_pick(cand, port, detail) for port in ports]
+    flat = b_codes * count + u_codes
+    back = lambda *vs: np.concatenate(vs).take(flat)  # noqa: E731
+    res = PeLevel(
+        back(*(r.cycles for r in per_port)), back(*(r.reads for r in per_port)), back(*(r.writes for r in per_port)),
+        {key: back(*(r.detail[key] for r in per_port)) for key in per_port[0].detail} if detail else None,
+    )
+    small = cand.small_rows.take(u_codes)
+    if np.any(small):
+        # Tiny folds: a shorter fold height may win, judged against the problem's own port.
+        idx = np.nonzero(small)[0]
+        bw = l2bw.take(idx)
+        sub = _pick(_candidates(dims.take(idx, axis=1), tuple(np.take(a, idx) for a in hw), opts, bw), bw, detail)
+        for dst, src in zip((res.cycles, res.reads, res.writes), (sub.cycles, sub.reads, sub.writes)):
+            dst[idx] = src
+        if detail:
+            for key, val in sub.detail.items():
+                res.detail[key][idx] = val
+    return res
+
+
+# Fewer problems than this are costed as they come (the deduplication would cost more than it saves).
+_MIN_SPLIT = 64
+# Split off the L2 port only while the (problem, port) table stays this close to the problems given.
+_MAX_SPLIT_WASTE = 1.25
+
+
+def _split_port(dims: Arr, hw: tuple[Arr, ...], l2bw: Arr) -> tuple[Arr, int, Arr, Arr, list[float]] | None:
+    """Codes of the distinct problems without the port, and of the ports; None where it does not pay."""
+    v = dims.shape[1]
+    if np.ndim(l2bw) == 0:
+        return None
+    bw_int = l2bw.astype(np.int64)
+    b_codes, n_ports = dense(bw_int) if np.array_equal(bw_int, l2bw) else codes_any(l2bw)
+    parts = [dense(a.astype(np.int64)) for a in (*dims, *hw)]
+    u_codes, count = combine(parts, v)
+    u_codes, count = dense(u_codes)
+    if count * n_ports > _MAX_SPLIT_WASTE * v or count == v:
+        return None
+    b_codes = np.broadcast_to(b_codes, (v,))
+    u_codes = np.broadcast_to(u_codes, (v,))
+    rep_b = representatives(b_codes, n_ports)
+    return u_codes, count, representatives(u_codes, count), b_codes, [float(l2bw[i]) for i in rep_b]
+
+
+class _Candidates:
+    """Every legal candidate of every problem, (C, R) arrays in tie-break order."""
+
+    __slots__ = ("compute", "lw", "acc", "reads", "writes", "q", "axis", "choice", "small_rows")
+
+    def __init__(self, compute: Arr, lw: Arr, acc: Arr, reads: Arr, writes: Arr, q: Arr | None, axis: Arr, choice: Arr, small_rows: Arr) -> None:
+        self.compute, self.lw, self.acc, self.reads, self.writes = compute, lw, acc, reads, writes
+        self.q, self.axis, self.choice, self.small_rows = q, axis, choice, small_rows
+
+
+def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr | None) -> _Candidates:
+    """All (candidate, register tiling) pairs of the R problems; with l2bw, tiny folds are also tried shorter."""
+    D, W, reg_words, stationary_ok, latch, link = hw
+    links, fill, allowed, detail = opts
+    arr = np.stack([D, W])  # (2 array sides, R)
+    rows, cols = arr[_C_ROWSIDE], arr[_C_COLSIDE]  # (6, R)
     sr, sc, t = dims[_C_ROW], dims[_C_COL], dims[_C_TIME]
     os = _C_IS_OS
     # A uniform latch setting is a scalar: np.where on it is then free.
@@ -175,70 +246,102 @@ def pe_level(
     else:
         latch6 = latch_arr[None, :] if latch_arr.ndim else latch
     link6 = link[None, :] if np.ndim(link) else link
-    mask = None if allowed is None else np.asarray(allowed).reshape(6)[:, None]
-    best = None
-    max_words = float(np.max(reg_words)) if np.size(reg_words) else 1.0
+    n = dims.shape[1]
     # Every power of two up to the largest register in the batch, on both axes (per problem the
     # candidate set depends only on its own register size, never on the rest of the batch).
-    combos: list[tuple[float, bool]] = [(1.0, False)]
+    max_words = float(np.max(reg_words)) if np.size(reg_words) else 1.0
+    powers = []
     p = 2.0
     while p <= max_words:
-        combos += [(p, False), (p, True)]
+        powers.append(p)
         p *= 2.0
     # With weights-only registers everywhere, only the two WS candidates can use more words.
     any_stationary = bool(np.any(stationary_ok))
-    all_stationary = bool(np.all(stationary_ok))
+    sub = list(range(6)) if any_stationary else [0, 1]
     cache: dict = {}
-    for p, axis_rows in combos:
-        sub = slice(None) if p == 1.0 or any_stationary else slice(0, 2)
+
+    # One word, all six candidates.
+    compute, st, row, col, wr, q = _tile(sr, sc, t, rows, cols, 1.0, False, latch6, fill, os, cache)
+    c1 = ceil_div(sc, ceil_div(sc, cols))
+    small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
+    small_rows = small.any(axis=0)
+    if l2bw is not None and np.any(small):
+        compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links))
+        small_rows = np.zeros(n, bool)
+    reads = st + row + col
+    blocks = [(compute, _link_words(st, row, col, wr, link6, links, reads), reads, wr, np.broadcast_to(q, (6, n)))]
+    # The legal set: a weights-only register allows only WS; p words need a register of p words.
+    legal0 = np.ones((6, n), bool) if bool(np.all(stationary_ok)) else (_C_IS_WS | stationary_ok[None, :])
+    if allowed is not None:
+        legal0 = legal0 & np.asarray(allowed).reshape(6)[:, None]
+    legal = [legal0]
+    if powers:
+        pa = np.array(powers)[:, None, None]  # (P, 1, 1)
+        s = len(sub)
+        if s < 6:
+            # The one-word pass already holds what does not depend on p, for all six candidates.
+            hit = cache.get((False, sr.shape))
+            if hit is not None:
+                cache[(False, (s, n))] = tuple(h[:s] for h in hit)
         args = (sr[sub], sc[sub], t[sub], rows[sub], cols[sub])
-        compute, st, row, col, wr, q = _tile(*args, p, axis_rows, latch6, fill, os[sub], cache)
-        if p == 1.0:
-            c1 = ceil_div(sc, ceil_div(sc, cols))
-            small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
-            if np.any(small):
-                compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links))
-        reads = st + row + col
-        lw = _link_words(st, row, col, wr, link6, links, reads)
-        value = np.maximum(compute, lw / l2bw)
-        if p > 1.0:
-            ok = p <= reg_words
-            if any_stationary:
-                ok = ok[None, :] & (_C_IS_WS | stationary_ok[None, :])
-            value = np.where(ok, value, np.inf)
-        elif not all_stationary:
-            # A weights-only register holds no partial sum (OS) and no input (IS): where the register
-            # may hold only weights, only the weight-stationary candidates are legal, even at one word.
-            value = np.where(_C_IS_WS | stationary_ok[None, :], value, np.inf)
-        if mask is not None:
-            value = np.where(mask[sub], value, np.inf)
-        acc = reads + wr
-        if best is None:
-            first = (value, acc, reads, wr, compute, q, 0.0, lw) if detail else (value, acc, reads, wr)
-            best = [np.array(np.broadcast_to(a, value.shape), dtype=np.float64) for a in first]
-            continue
-        b0 = best[0][sub]
-        better = (value < b0) | ((value == b0) & (acc < best[1][sub]))
-        news = (value, acc, reads, wr, compute, q, float(axis_rows), lw) if detail else (value, acc, reads, wr)
-        for i, new in enumerate(news):
-            np.copyto(best[i][sub], new, where=better)
-    value, acc, reads, writes = best[0], best[1], best[2], best[3]
+        legal_p = legal0[sub][None] & (pa <= reg_words[None, None, :])
+        for axis_rows in (False, True):
+            compute, st, row, col, wr, q = _tile(*args, pa, axis_rows, latch6, fill, os[sub], cache)
+            reads = st + row + col
+            lw = _link_words(st, row, col, wr, link6, links, reads)
+            shape = (len(powers) * s, n)
+            blocks.append(tuple(np.broadcast_to(a, lw.shape).reshape(shape) for a in (compute, lw, reads, wr, q)))
+            legal.append(np.broadcast_to(legal_p, lw.shape).reshape(shape))
+    # Tie-break order: dataflow-major candidate, then one word, (2, columns), (2, rows), (4, columns), ...
+    order, axis_of, choice_of = [], [], []
+    for c in range(6):
+        order.append(c)
+        axis_of.append(0.0)
+        choice_of.append(float(c))
+        if c in sub:
+            j = sub.index(c)
+            for i in range(len(powers)):
+                order += [6 + i * len(sub) + j, 6 + (len(powers) + i) * len(sub) + j]
+                axis_of += [0.0, 1.0]
+                choice_of += [float(c), float(c)]
+    ok = np.concatenate(legal) if len(legal) > 1 else legal[0]
+    order = np.array(order)
+    keep = ok.any(axis=1)
+    # A candidate illegal for every problem never wins, as long as every problem has a legal one.
+    if not keep.all() and ok.any(axis=0).all():
+        mine = keep[order]
+        order = order[mine]
+        axis_arr, choice_arr = np.array(axis_of)[mine], np.array(choice_of)[mine]
+    else:
+        axis_arr, choice_arr = np.array(axis_of), np.array(choice_of)
+    fields = [np.concatenate([b[i] for b in blocks]).take(order, axis=0) if len(blocks) > 1 else blocks[0][i][order] for i in range(5 if detail else 4)]
+    compute = fields[0]
+    illegal = ~ok[order]
+    if illegal.any():
+        compute[illegal] = np.inf
+    lw, reads, wr = fields[1], fields[2], fields[3]
+    return _Candidates(compute, lw, reads + wr, reads, wr, fields[4] if detail else None, axis_arr, choice_arr, small_rows)
+
+
+def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
+    """The best candidate per problem for L2 port(s) l2bw: fewest cycles, then fewest L2 accesses, then the earliest."""
+    value = np.maximum(cand.compute, cand.lw / l2bw)
     vmin = value.min(axis=0)
-    masked = acc + _FAR * (value > vmin)
-    pick = np.argmin(masked, axis=0)[None]
-    take = lambda v: np.take_along_axis(np.broadcast_to(v, value.shape), pick, 0)[0]  # noqa: E731
+    masked = np.where(value == vmin, cand.acc, np.inf)
+    pick = masked.argmin(axis=0)[None]
+    take = lambda v: np.take_along_axis(v, pick, 0)[0]  # noqa: E731
     info = None
     if detail:
         info = {
-            "compute_cycles": take(best[4]),
-            "l2_pe_reads": take(reads),
-            "l2_pe_writes": take(writes),
-            "pe_choice": pick[0].astype(np.float64),
-            "register_words_used": take(best[5]),
-            "register_axis": take(best[6]),
-            "l2_link_words": take(best[7]),
+            "compute_cycles": take(cand.compute),
+            "l2_pe_reads": take(cand.reads),
+            "l2_pe_writes": take(cand.writes),
+            "pe_choice": cand.choice.take(pick[0]),
+            "register_words_used": take(cand.q),
+            "register_axis": cand.axis.take(pick[0]),
+            "l2_link_words": take(cand.lw),
         }
-    return PeLevel(vmin, take(reads), take(writes), info)
+    return PeLevel(vmin, take(cand.reads), take(cand.writes), info)
 
 
 def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) -> tuple[Arr, ...]:
