@@ -12,7 +12,7 @@ from .config import HardwareBatch
 from .context import MapContext, make_context
 from .energy import Profile, access_energies, check_profile_matches, load_profile
 from .errors import HardwareError
-from .grouping import batch_length, ceil_div, combine, dense, full, representatives
+from .grouping import batch_length, ceil_div, combine, full, representatives
 from .memory import FIRST_BATCH_SLOT, WHOLE, batch_used, memory_level, subproblems
 from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, pe_level
 from .workload import Gemm
@@ -26,9 +26,6 @@ BOUNDS: tuple[str, ...] = ("compute", "l2", "glb", "dram")
 
 Arr = np.ndarray
 
-# Above this many subproblems, identical (M', K, N', W, D, L2 port, register) rows are costed
-# once: without a split, after an N- or M-split on one cluster, or shared by several cluster counts.
-_DEDUP_SUBPROBLEMS = 3000
 # Unique problems per group of GEMMs costed in one pass: large enough to amortise numpy's
 # per-call overhead, small enough for the candidate arrays to stay in cache.
 _GROUP_UNIQUES = 12_000
@@ -78,19 +75,10 @@ def _compute_level(
     cols = [Ms.reshape(-1), Ks.reshape(-1), Ns.reshape(-1)]
     kw = dict(links=ctx.links, fill=ctx.profile.fill_drain, allowed=ctx.allowed_pe, detail=detail)
 
-    def run(dims: Arr, arrays: list[Arr]):
-        d, w, bw, rg, md, lt, lk = arrays
-        return pe_level(dims, d, w, bw, rg, md.astype(bool), lt.astype(bool), lk, **kw)
-
-    if Ms.size > _DEDUP_SUBPROBLEMS:
-        codes, count = combine([dense(a.astype(np.int64)) for a in cols + per], Ms.size)
-        rep = representatives(codes, count)
-        res = run(np.stack([a.take(rep) for a in cols]), [a.take(rep) for a in per])
-        codes = np.broadcast_to(codes, (Ms.size,))  # all rows identical: _combine gives one code, not Ms.size
-        back = lambda v: v.take(codes).reshape(Ms.shape)  # noqa: E731
-    else:
-        res = run(np.stack(cols), per)
-        back = lambda v: v.reshape(Ms.shape)  # noqa: E731
+    d, w, bw, rg, md, lt, lk = per
+    # pe_level costs each distinct (subproblem, array, register) once and each L2 port apart.
+    res = pe_level(np.stack(cols), d, w, bw, rg, md.astype(bool), lt.astype(bool), lk, **kw)
+    back = lambda v: v.reshape(Ms.shape)  # noqa: E731
     vmin, rd, wr = back(res.cycles), back(res.reads), back(res.writes)
     n_eff = np.stack([N / Ns[0], M / Ms[1]])  # share of the work the active clusters do
     x = [B * vmin[0], B * vmin[1]]

@@ -152,6 +152,7 @@ def pe_level(
     fill: float = 1.0,
     allowed: Arr | None = None,
     detail: bool = False,
+    codes: tuple[Arr, int, Arr, int] | None = None,
 ) -> PeLevel:
     """The one PE model: the best (dataflow, orientation, register tiling) per problem (M, K, N) = dims (3, V).
 
@@ -167,22 +168,33 @@ def pe_level(
     Every candidate's cycles and traffic depend on the problem and the array but not on the L2
     port, which only enters the final max(compute, words / l2bw): the candidates are built once
     per distinct problem without the port and then chosen for each port width present.
+    `codes` (from port_codes) may be given by a caller that already has them.
     """
     hw = (D, W, reg_words, stationary_ok, latch, link)
     opts = (links, fill, allowed, detail)
-    split = _split_port(dims, hw, l2bw) if dims.shape[1] > _MIN_SPLIT else None
-    if split is None:
-        cand = _candidates(dims, hw, opts, l2bw)
-        return _pick(cand, l2bw, detail)
-    u_codes, count, rep, b_codes, ports = split
+    v = dims.shape[1]
+    if codes is None and v > _MIN_SPLIT and np.ndim(l2bw) == 1:
+        codes = port_codes(dims, hw, l2bw)
+    if codes is None or codes[1] == v:
+        return _pick(_candidates(dims, hw, opts, l2bw), l2bw, detail)
+    u_codes, count, b_codes, n_ports = codes
+    u_codes = np.broadcast_to(u_codes, (v,))
+    b_codes = np.broadcast_to(b_codes, (v,))
+    rep = representatives(u_codes, count)
     cand = _candidates(dims.take(rep, axis=1), tuple(np.take(a, rep) for a in hw), opts, None)
-    per_port = [_pick(cand, port, detail) for port in ports]
     flat = b_codes * count + u_codes
-    back = lambda *vs: np.concatenate(vs).take(flat)  # noqa: E731
-    res = PeLevel(
-        back(*(r.cycles for r in per_port)), back(*(r.reads for r in per_port)), back(*(r.writes for r in per_port)),
-        {key: back(*(r.detail[key] for r in per_port)) for key in per_port[0].detail} if detail else None,
-    )
+    seen = np.zeros(count * n_ports, bool)
+    seen[flat] = True
+    n_pairs = int(np.count_nonzero(seen))
+    if count * n_ports <= _MAX_SPLIT_WASTE * n_pairs:
+        # Every (problem, port) pair (nearly) occurs: choose for each port on all problems.
+        ports = [float(l2bw[i]) for i in representatives(b_codes, n_ports)]
+        res = _concat([_pick(cand, port, detail) for port in ports], flat)
+    else:
+        pairs = representatives(flat, count * n_ports)[seen]  # a row of each (problem, port) pair
+        slot = np.cumsum(seen) - 1
+        bw = l2bw.take(pairs)
+        res = _concat([_pick(cand.columns(u_codes.take(pairs)), bw, detail)], slot.take(flat))
     small = cand.small_rows.take(u_codes)
     if np.any(small):
         # Tiny folds: a shorter fold height may win, judged against the problem's own port.
@@ -199,36 +211,47 @@ def pe_level(
 
 # Fewer problems than this are costed as they come (the deduplication would cost more than it saves).
 _MIN_SPLIT = 64
-# Split off the L2 port only while the (problem, port) table stays this close to the problems given.
-_MAX_SPLIT_WASTE = 1.25
+# Choose per port on every (problem, port) pair while at most this share of the pairs is unused.
+_MAX_SPLIT_WASTE = 1.5
 
 
-def _split_port(dims: Arr, hw: tuple[Arr, ...], l2bw: Arr) -> tuple[Arr, int, Arr, Arr, list[float]] | None:
-    """Codes of the distinct problems without the port, and of the ports; None where it does not pay."""
+def port_codes(dims: Arr, hw: tuple[Arr, ...], l2bw: Arr) -> tuple[Arr, int, Arr, int]:
+    """Dense codes of the problems without the L2 port (dims and D, W, register, latch, link) and of the port."""
     v = dims.shape[1]
-    if np.ndim(l2bw) == 0:
-        return None
     bw_int = l2bw.astype(np.int64)
     b_codes, n_ports = dense(bw_int) if np.array_equal(bw_int, l2bw) else codes_any(l2bw)
-    parts = [dense(a.astype(np.int64)) for a in (*dims, *hw)]
-    u_codes, count = combine(parts, v)
-    u_codes, count = dense(u_codes)
-    if count * n_ports > _MAX_SPLIT_WASTE * v or count == v:
-        return None
-    b_codes = np.broadcast_to(b_codes, (v,))
-    u_codes = np.broadcast_to(u_codes, (v,))
-    rep_b = representatives(b_codes, n_ports)
-    return u_codes, count, representatives(u_codes, count), b_codes, [float(l2bw[i]) for i in rep_b]
+    u_codes, count = combine([dense(a.astype(np.int64)) for a in (*dims, *hw)], v)
+    u_codes, count = dense(np.broadcast_to(u_codes, (v,)))
+    return u_codes, count, b_codes, n_ports
+
+
+def _concat(results: list[PeLevel], index: Arr) -> PeLevel:
+    """Rows `index` of the results laid end to end."""
+    if len(results) > 1:
+        back = lambda *vs: np.concatenate(vs).take(index)  # noqa: E731
+    else:
+        back = lambda v: v.take(index)  # noqa: E731
+    return PeLevel(
+        back(*(r.cycles for r in results)), back(*(r.reads for r in results)), back(*(r.writes for r in results)),
+        {key: back(*(r.detail[key] for r in results)) for key in results[0].detail} if results[0].detail else None,
+    )
 
 
 class _Candidates:
-    """Every legal candidate of every problem, (C, R) arrays in tie-break order."""
+    """Every candidate of R problems as (C, R) arrays in tie-break order (compute = inf where illegal)."""
 
     __slots__ = ("compute", "lw", "acc", "reads", "writes", "q", "axis", "choice", "small_rows")
 
-    def __init__(self, compute: Arr, lw: Arr, acc: Arr, reads: Arr, writes: Arr, q: Arr | None, axis: Arr, choice: Arr, small_rows: Arr) -> None:
-        self.compute, self.lw, self.acc, self.reads, self.writes = compute, lw, acc, reads, writes
+    def __init__(self, compute: Arr, lw: Arr, reads: Arr, writes: Arr, q: Arr | None, axis: Arr, choice: Arr, small_rows: Arr) -> None:
+        self.compute, self.lw, self.reads, self.writes = compute, lw, reads, writes
+        self.acc = reads + writes
         self.q, self.axis, self.choice, self.small_rows = q, axis, choice, small_rows
+
+    def columns(self, idx: Arr) -> "_Candidates":
+        q = None if self.q is None else self.q.take(idx, axis=1)
+        out = _Candidates(self.compute.take(idx, axis=1), self.lw.take(idx, axis=1), self.reads.take(idx, axis=1),
+                          self.writes.take(idx, axis=1), q, self.axis, self.choice, self.small_rows.take(idx))
+        return out
 
 
 def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr | None) -> _Candidates:
@@ -255,10 +278,34 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     while p <= max_words:
         powers.append(p)
         p *= 2.0
+    n_p = len(powers)
     # With weights-only registers everywhere, only the two WS candidates can use more words.
     any_stationary = bool(np.any(stationary_ok))
-    sub = list(range(6)) if any_stationary else [0, 1]
+    s = 6 if any_stationary else 2
     cache: dict = {}
+    # Legal: a weights-only register allows only WS; p words need a register of p words.
+    legal0 = np.ones((6, n), bool) if bool(np.all(stationary_ok)) else (_C_IS_WS | stationary_ok[None, :])
+    if allowed is not None:
+        legal0 = legal0 & np.asarray(allowed).reshape(6)[:, None]
+    # Without any stationary register, the one-word OS and IS candidates are illegal everywhere:
+    # they are left out while every problem has a legal WS candidate.
+    tail = 0 if s == 6 or bool(legal0[:2].any(axis=0).all()) else 6 - s
+    # Layout, in tie-break order: per candidate c < s, [one word, (2, cols), (2, rows), (4, cols), ...],
+    # then the one-word candidates c >= s (if kept).
+    k = 1 + 2 * n_p
+    total = s * k + tail
+    names = ("compute", "lw", "reads", "writes", "q") if detail else ("compute", "lw", "reads", "writes")
+    out = {f: np.empty((total, n)) for f in names}
+    head = {f: out[f][: s * k].reshape(s, k, n) for f in names}
+
+    def put(slot: Any, values: dict[str, Arr]) -> None:
+        for f in names:
+            if slot == 0:
+                head[f][:, 0] = values[f][:s]
+                if tail:
+                    out[f][s * k :] = values[f][s:]
+            else:
+                head[f][:, slot] = np.broadcast_to(values[f], (n_p, s, n)).transpose(1, 0, 2)
 
     # One word, all six candidates.
     compute, st, row, col, wr, q = _tile(sr, sc, t, rows, cols, 1.0, False, latch6, fill, os, cache)
@@ -269,58 +316,34 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
         compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links))
         small_rows = np.zeros(n, bool)
     reads = st + row + col
-    blocks = [(compute, _link_words(st, row, col, wr, link6, links, reads), reads, wr, np.broadcast_to(q, (6, n)))]
-    # The legal set: a weights-only register allows only WS; p words need a register of p words.
-    legal0 = np.ones((6, n), bool) if bool(np.all(stationary_ok)) else (_C_IS_WS | stationary_ok[None, :])
-    if allowed is not None:
-        legal0 = legal0 & np.asarray(allowed).reshape(6)[:, None]
-    legal = [legal0]
-    if powers:
+    put(0, {"compute": compute, "lw": _link_words(st, row, col, wr, link6, links, reads), "reads": reads, "writes": wr, "q": q})
+    legal = np.empty((total, n), bool)
+    lhead = legal[: s * k].reshape(s, k, n)
+    lhead[:, 0] = legal0[:s]
+    if tail:
+        legal[s * k :] = legal0[s:]
+    if n_p:
         pa = np.array(powers)[:, None, None]  # (P, 1, 1)
-        s = len(sub)
         if s < 6:
             # The one-word pass already holds what does not depend on p, for all six candidates.
             hit = cache.get((False, sr.shape))
             if hit is not None:
                 cache[(False, (s, n))] = tuple(h[:s] for h in hit)
-        args = (sr[sub], sc[sub], t[sub], rows[sub], cols[sub])
-        legal_p = legal0[sub][None] & (pa <= reg_words[None, None, :])
+        args = (sr[:s], sc[:s], t[:s], rows[:s], cols[:s])
+        lhead[:, 1:] = (legal0[:s, None, :] & (pa[:, 0] <= reg_words)[None]).repeat(2, axis=1)
         for axis_rows in (False, True):
-            compute, st, row, col, wr, q = _tile(*args, pa, axis_rows, latch6, fill, os[sub], cache)
+            compute, st, row, col, wr, q = _tile(*args, pa, axis_rows, latch6, fill, os[:s], cache)
             reads = st + row + col
-            lw = _link_words(st, row, col, wr, link6, links, reads)
-            shape = (len(powers) * s, n)
-            blocks.append(tuple(np.broadcast_to(a, lw.shape).reshape(shape) for a in (compute, lw, reads, wr, q)))
-            legal.append(np.broadcast_to(legal_p, lw.shape).reshape(shape))
-    # Tie-break order: dataflow-major candidate, then one word, (2, columns), (2, rows), (4, columns), ...
-    order, axis_of, choice_of = [], [], []
-    for c in range(6):
-        order.append(c)
-        axis_of.append(0.0)
-        choice_of.append(float(c))
-        if c in sub:
-            j = sub.index(c)
-            for i in range(len(powers)):
-                order += [6 + i * len(sub) + j, 6 + (len(powers) + i) * len(sub) + j]
-                axis_of += [0.0, 1.0]
-                choice_of += [float(c), float(c)]
-    ok = np.concatenate(legal) if len(legal) > 1 else legal[0]
-    order = np.array(order)
-    keep = ok.any(axis=1)
-    # A candidate illegal for every problem never wins, as long as every problem has a legal one.
-    if not keep.all() and ok.any(axis=0).all():
-        mine = keep[order]
-        order = order[mine]
-        axis_arr, choice_arr = np.array(axis_of)[mine], np.array(choice_of)[mine]
-    else:
-        axis_arr, choice_arr = np.array(axis_of), np.array(choice_of)
-    fields = [np.concatenate([b[i] for b in blocks]).take(order, axis=0) if len(blocks) > 1 else blocks[0][i][order] for i in range(5 if detail else 4)]
-    compute = fields[0]
-    illegal = ~ok[order]
+            values = {"compute": compute, "lw": _link_words(st, row, col, wr, link6, links, reads), "reads": reads, "writes": wr, "q": q}
+            put(slice(1 + axis_rows, k, 2), values)
+    axis = np.zeros((total,))
+    axis[: s * k].reshape(s, k)[:, 2::2] = 1.0
+    choice = np.concatenate([np.repeat(np.arange(s, dtype=np.float64), k), np.arange(s, 6, dtype=np.float64)[:tail]])
+    compute = out["compute"]
+    illegal = ~legal
     if illegal.any():
         compute[illegal] = np.inf
-    lw, reads, wr = fields[1], fields[2], fields[3]
-    return _Candidates(compute, lw, reads + wr, reads, wr, fields[4] if detail else None, axis_arr, choice_arr, small_rows)
+    return _Candidates(compute, out["lw"], out["reads"], out["writes"], out.get("q"), axis, choice, small_rows)
 
 
 def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
