@@ -189,40 +189,45 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
     hw_c_g = [_gather([a] * len(group), reps_c) for a in hw_c]
     sel_c, cinfo = _compute_level(*args_c, hw_c_g, batch_slots, ctx, detail)
     total_c, total_m = sel_c.shape[1], sel_m.shape[1]
-    flat_c = sel_c[..., 1:].reshape(-1, 2)
-    flat_parts = parts_m.reshape(-1, 3)
-
-    out = []
+    # Field-major 1-D tables: gathers from contiguous 1-D arrays are the fastest numpy has.
+    tab_c = [np.ascontiguousarray(sel_c[..., f]) for f in range(3)]  # cycles, L2 reads, L2 writes: (S, Uc)
+    tab_m = [np.ascontiguousarray(sel_m[..., f]) for f in range(2)]  # cycles, energy: (S, Um)
+    tab_parts = [np.ascontiguousarray(parts_m[..., f]).reshape(-1) for f in range(3)]  # l2, glb, dram pJ: (S * Um,)
+    # Row of each (op, design) in the group's unique-level arrays, all ops of the group at once.
+    g = len(group)
+    idx_c, idx_m = np.empty((g, n), np.intp), np.empty((g, n), np.intp)
     off_c = off_m = 0
-    for p in group:
-        # Row of each design in the group's unique-level arrays.
-        idx_c = p.codes_c + off_c if p.count_c > 1 else np.array([off_c])
-        idx_m = p.codes_m + off_m if p.count_m > 1 else np.array([off_m])
+    for i, p in enumerate(group):
+        np.add(p.codes_c if p.count_c > 1 else 0, off_c, out=idx_c[i])
+        np.add(p.codes_m if p.count_m > 1 else 0, off_m, out=idx_m[i])
         off_c += p.count_c
         off_m += p.count_m
-        tables = (sel_c, sel_m, flat_c, flat_parts, total_c, total_m)
-        if detail or n <= _CHUNK:
-            best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables)
-        else:
-            # Design by design work in cache-sized chunks: temporaries stay small and hot.
-            best_c, l2_pj, glb_pj, dram_pj = (np.empty(n) for _ in range(4))
-            for lo in range(0, n, _CHUNK):
-                sl = slice(lo, min(n, lo + _CHUNK))
-                res = _select(_part(idx_c, sl), _part(idx_m, sl), _part(el2r, sl), _part(el2w, sl), *tables)
-                for dst, src in zip((best_c, l2_pj, glb_pj, dram_pj), res[:4]):
-                    dst[sl] = src
+    tables = (tab_c, tab_m, tab_parts, total_c, total_m)
+    if detail or n * g <= _CHUNK:
+        best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables)
+    else:
+        # Design by design work in cache-sized chunks: temporaries stay small and hot.
+        best_c, l2_pj, glb_pj, dram_pj = (np.empty((g, n)) for _ in range(4))
+        step = max(1, _CHUNK // g)
+        for lo in range(0, n, step):
+            sl = slice(lo, min(n, lo + step))
+            res = _select(idx_c[:, sl], idx_m[:, sl], _part(el2r, sl), _part(el2w, sl), *tables)
+            for dst, src in zip((best_c, l2_pj, glb_pj, dram_pj), res[:4]):
+                dst[:, sl] = src
+    out = []
+    for i, p in enumerate(group):
         info = None
         if detail:
-            info = _detail(p, ctx, cinfo, minfo, pick_c, pick_m, slot_i, best_c, n)
+            info = _detail(p, ctx, cinfo, minfo, pick_c[i], pick_m[i], slot_i[i], best_c[i], n)
         out.append(
             GemmMapping(
-                cycles=full(best_c, n),
+                cycles=best_c[i],
                 macs=full(p.macs, n),
                 pj_per_mac=e.mac_pj,
                 register_pj_per_mac=e.register_accesses_per_mac * e.register_pj,
-                l2_pj=full(l2_pj, n),
-                glb_pj=full(glb_pj, n),
-                dram_pj=full(dram_pj, n),
+                l2_pj=l2_pj[i],
+                glb_pj=glb_pj[i],
+                dram_pj=dram_pj[i],
                 detail=info,
             )
         )
@@ -234,34 +239,45 @@ def _part(a: np.ndarray, sl: slice) -> np.ndarray:
 
 
 def _select(
-    idx_c: Arr, idx_m: Arr, el2r: Arr, el2w: Arr, sel_c: Arr, sel_m: Arr, flat_c: Arr, flat_parts: Arr, total_c: int, total_m: int
+    idx_c: Arr, idx_m: Arr, el2r: Arr, el2w: Arr, tab_c: list[Arr], tab_m: list[Arr], tab_parts: list[Arr], total_c: int, total_m: int
 ) -> tuple[Arr, ...]:
-    """Best slot per design: fewest cycles, ties to the lower energy, then to the earlier slot.
+    """Best slot per (op, design): fewest cycles, ties to the lower energy, then to the earlier slot.
 
-    A short loop over slots on 1-D arrays beats a 2-D argmin here.
+    A short loop over slots on whole arrays beats a 2-D argmin here.
     """
-    slots = sel_c.shape[0]
+    slots = tab_c[0].shape[0]
     best_c = best_e = slot = None
     for s in range(slots):
-        xc, xm = sel_c[s].take(idx_c, axis=0), sel_m[s].take(idx_m, axis=0)
-        cyc = np.maximum(xc[:, 0], xm[:, 0])
-        en = xc[:, 1] * el2r + xc[:, 2] * el2w + xm[:, 1]
+        cyc = tab_c[0][s].take(idx_c)
+        np.maximum(cyc, tab_m[0][s].take(idx_m), out=cyc)
+        en = tab_c[1][s].take(idx_c)
+        en *= el2r
+        w = tab_c[2][s].take(idx_c)
+        w *= el2w
+        en += w
+        en += tab_m[1][s].take(idx_m)
         if s == 0:
             best_c, best_e = cyc, en
+            slot = np.zeros(cyc.shape, np.intp)
             continue
-        better = (cyc < best_c) | ((cyc == best_c) & (en < best_e))
-        best_c = np.minimum(cyc, best_c)
+        better = cyc < best_c
+        better |= (cyc == best_c) & (en < best_e)
+        np.minimum(best_c, cyc, out=best_c)
         if s < slots - 1:
-            best_e = best_e + (en - best_e) * better
-        slot = better.astype(np.intp) if slot is None else slot + (s - slot) * better
-    shape = np.broadcast_shapes(best_c.shape, best_e.shape)
-    slot_i = np.zeros(shape, np.intp) if slot is None else np.broadcast_to(slot, shape)
-    pick_c = slot_i * total_c + idx_c
-    pick_m = slot_i * total_m + idx_m
-    parts = flat_parts.take(pick_m, axis=0)
-    rw = flat_c.take(pick_c, axis=0)
-    l2_pj = rw[:, 0] * el2r + rw[:, 1] * el2w + parts[:, 0]
-    return best_c, l2_pj, parts[:, 1], parts[:, 2], slot_i, pick_c, pick_m
+            np.copyto(best_e, en, where=better)
+        np.copyto(slot, s, where=better)
+    pick_c = slot * total_c
+    pick_c += idx_c
+    pick_m = slot * total_m
+    pick_m += idx_m
+    flat_r, flat_w = tab_c[1].reshape(-1), tab_c[2].reshape(-1)
+    l2_pj = flat_r.take(pick_c)
+    l2_pj *= el2r
+    w = flat_w.take(pick_c)
+    w *= el2w
+    l2_pj += w
+    l2_pj += tab_parts[0].take(pick_m)
+    return best_c, l2_pj, tab_parts[1].take(pick_m), tab_parts[2].take(pick_m), slot, pick_c, pick_m
 
 
 def _detail(
