@@ -206,14 +206,13 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
     if detail or n * g <= _CHUNK:
         best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables)
     else:
-        # Design by design work in cache-sized chunks: temporaries stay small and hot.
+        # Design by design work in cache-sized chunks of one op: temporaries stay small and hot.
         best_c, l2_pj, glb_pj, dram_pj = (np.empty((g, n)) for _ in range(4))
-        step = max(1, _CHUNK // g)
-        for lo in range(0, n, step):
-            sl = slice(lo, min(n, lo + step))
-            res = _select(idx_c[:, sl], idx_m[:, sl], _part(el2r, sl), _part(el2w, sl), *tables)
-            for dst, src in zip((best_c, l2_pj, glb_pj, dram_pj), res[:4]):
-                dst[:, sl] = src
+        for i in range(g):
+            for lo in range(0, n, _CHUNK):
+                sl = slice(lo, min(n, lo + _CHUNK))
+                outs = (best_c[i, sl], l2_pj[i, sl], glb_pj[i, sl], dram_pj[i, sl])
+                _select(idx_c[i, sl], idx_m[i, sl], _part(el2r, sl), _part(el2w, sl), *tables, out=outs)
     out = []
     for i, p in enumerate(group):
         info = None
@@ -239,16 +238,18 @@ def _part(a: np.ndarray, sl: slice) -> np.ndarray:
 
 
 def _select(
-    idx_c: Arr, idx_m: Arr, el2r: Arr, el2w: Arr, tab_c: list[Arr], tab_m: list[Arr], tab_parts: list[Arr], total_c: int, total_m: int
+    idx_c: Arr, idx_m: Arr, el2r: Arr, el2w: Arr, tab_c: list[Arr], tab_m: list[Arr], tab_parts: list[Arr], total_c: int, total_m: int,
+    out: tuple[Arr, ...] | None = None,
 ) -> tuple[Arr, ...]:
     """Best slot per (op, design): fewest cycles, ties to the lower energy, then to the earlier slot.
 
-    A short loop over slots on whole arrays beats a 2-D argmin here.
+    A short loop over slots on whole arrays beats a 2-D argmin here. With `out` (four contiguous
+    arrays), cycles and the L2, GLB and DRAM energies are written there.
     """
     slots = tab_c[0].shape[0]
     best_c = best_e = slot = None
     for s in range(slots):
-        cyc = tab_c[0][s].take(idx_c)
+        cyc = tab_c[0][s].take(idx_c, out=out[0] if s == 0 and out is not None else None)
         np.maximum(cyc, tab_m[0][s].take(idx_m), out=cyc)
         en = tab_c[1][s].take(idx_c)
         en *= el2r
@@ -264,20 +265,23 @@ def _select(
         better |= (cyc == best_c) & (en < best_e)
         np.minimum(best_c, cyc, out=best_c)
         if s < slots - 1:
-            np.copyto(best_e, en, where=better)
-        np.copyto(slot, s, where=better)
+            np.putmask(best_e, better, en)
+        np.putmask(slot, better, s)
     pick_c = slot * total_c
     pick_c += idx_c
     pick_m = slot * total_m
     pick_m += idx_m
-    flat_r, flat_w = tab_c[1].reshape(-1), tab_c[2].reshape(-1)
-    l2_pj = flat_r.take(pick_c)
+    l2_pj = tab_c[1].reshape(-1).take(pick_c, out=None if out is None else out[1])
     l2_pj *= el2r
-    w = flat_w.take(pick_c)
+    w = tab_c[2].reshape(-1).take(pick_c)
     w *= el2w
     l2_pj += w
     l2_pj += tab_parts[0].take(pick_m)
-    return best_c, l2_pj, tab_parts[1].take(pick_m), tab_parts[2].take(pick_m), slot, pick_c, pick_m
+    if out is None:
+        return best_c, l2_pj, tab_parts[1].take(pick_m), tab_parts[2].take(pick_m), slot, pick_c, pick_m
+    tab_parts[1].take(pick_m, out=out[2])
+    tab_parts[2].take(pick_m, out=out[3])
+    return out
 
 
 def _detail(
