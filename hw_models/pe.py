@@ -380,22 +380,20 @@ def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) 
     b = lambda a: np.broadcast_to(np.asarray(a, np.float64), shape)[idx]  # noqa: E731
     s_sr, s_sc, s_t, s_rows, s_cols, s_bw, s_os = (b(a) for a in (sr, sc, t, rows, cols, np.broadcast_to(bw, shape), os))
     s_link = b(link)
-    best = [o[idx] for o in out]
-    best_v = np.maximum(best[0], _link_words(*best[1:], s_link, links) / s_bw)
-    j = 1
-    while True:
-        height = np.floor(s_rows / 2.0**j)
-        ok = height >= 1
-        if not np.any(ok):
-            break
-        new = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os)[:5]
-        v = np.maximum(new[0], _link_words(*new[1:], s_link, links) / s_bw)
-        acc_new, acc_best = sum(new[1:]), sum(best[1:])
-        better = ok & ((v < best_v) | ((v == best_v) & (acc_new < acc_best)))
-        for bb, nn in zip(best, new):
-            bb[better] = nn[better]
-        best_v = np.where(better, v, best_v)
-        j += 1
+    # All heights rows // 2^j at once (j = 0 is the full height); the first of the fastest, then
+    # fewest-access heights wins, as in a pass from j = 0 up that keeps strict improvements.
+    top = float(s_rows.max())
+    j_max = 0
+    while np.floor(top / 2.0 ** (j_max + 1)) >= 1:
+        j_max += 1
+    height = np.floor(s_rows / 2.0 ** np.arange(1, j_max + 1)[:, None])  # (J, m)
+    new = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os)[:5]
+    fields = [np.concatenate([o[idx][None], np.broadcast_to(nn, height.shape)]) for o, nn in zip(out, new)]
+    v = np.maximum(fields[0], _link_words(*fields[1:], s_link, links) / s_bw)
+    v[1:][height < 1] = np.inf
+    acc = fields[1] + fields[2] + fields[3] + fields[4]
+    pick = np.where(v == v.min(axis=0), acc, np.inf).argmin(axis=0)[None]
+    best = [np.take_along_axis(f, pick, 0)[0] for f in fields]
     for o, bb in zip(out, best):
         o[idx] = bb
     return tuple(out)
