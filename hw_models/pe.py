@@ -200,7 +200,9 @@ def pe_level(
         # Tiny folds: a shorter fold height may win, judged against the problem's own port.
         idx = np.nonzero(small)[0]
         bw = l2bw.take(idx)
-        sub = _pick(_candidates(dims.take(idx, axis=1), tuple(np.take(a, idx) for a in hw), opts, bw), bw, detail)
+        sub_cand = cand.columns(u_codes.take(idx))
+        sub_cand.refold(dims.take(idx, axis=1), tuple(np.take(a, idx) for a in hw), opts, bw)
+        sub = _pick(sub_cand, bw, detail)
         for dst, src in zip((res.cycles, res.reads, res.writes), (sub.cycles, sub.reads, sub.writes)):
             dst[idx] = src
         if detail:
@@ -240,28 +242,38 @@ def _concat(results: list[PeLevel], index: Arr) -> PeLevel:
 class _Candidates:
     """Every candidate of R problems as (C, R) arrays in tie-break order (compute = inf where illegal)."""
 
-    __slots__ = ("compute", "lw", "acc", "reads", "writes", "q", "axis", "choice", "small_rows")
+    __slots__ = ("compute", "lw", "acc", "reads", "writes", "q", "axis", "choice", "small_rows", "one_word")
 
-    def __init__(self, compute: Arr, lw: Arr, reads: Arr, writes: Arr, q: Arr | None, axis: Arr, choice: Arr, small_rows: Arr) -> None:
+    def __init__(self, compute: Arr, lw: Arr, reads: Arr, writes: Arr, q: Arr | None, axis: Arr, choice: Arr, small_rows: Arr,
+                 one_word: Arr) -> None:
         self.compute, self.lw, self.reads, self.writes = compute, lw, reads, writes
         self.acc = reads + writes
         self.q, self.axis, self.choice, self.small_rows = q, axis, choice, small_rows
+        self.one_word = one_word  # row of each of the six one-word candidates (-1: left out)
 
     def columns(self, idx: Arr) -> "_Candidates":
         q = None if self.q is None else self.q.take(idx, axis=1)
-        out = _Candidates(self.compute.take(idx, axis=1), self.lw.take(idx, axis=1), self.reads.take(idx, axis=1),
-                          self.writes.take(idx, axis=1), q, self.axis, self.choice, self.small_rows.take(idx))
-        return out
+        return _Candidates(self.compute.take(idx, axis=1), self.lw.take(idx, axis=1), self.reads.take(idx, axis=1),
+                           self.writes.take(idx, axis=1), q, self.axis, self.choice, self.small_rows.take(idx), self.one_word)
+
+    def refold(self, dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr) -> None:
+        """Redo the one-word candidates of these problems with shorter folds tried against their own port."""
+        links, fill = opts[:2]
+        sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw)
+        compute, lw, reads, wr, _, _ = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, None)
+        here = self.one_word >= 0
+        at = self.one_word[here]
+        illegal = np.isinf(self.compute[at])
+        new = compute[here]
+        new[illegal] = np.inf
+        self.compute[at], self.lw[at], self.reads[at], self.writes[at] = new, lw[here], reads[here], wr[here]
+        self.acc[at] = reads[here] + wr[here]
 
 
-def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr | None) -> _Candidates:
-    """All (candidate, register tiling) pairs of the R problems; with l2bw, tiny folds are also tried shorter."""
-    D, W, reg_words, stationary_ok, latch, link = hw
-    links, fill, allowed, detail = opts
+def _geometry(dims: Arr, hw: tuple[Arr, ...]) -> tuple[Any, ...]:
+    """Per candidate (6, R): stationary rows and columns, time, array rows and columns; latch and link codes."""
+    D, W, _, _, latch, link = hw
     arr = np.stack([D, W])  # (2 array sides, R)
-    rows, cols = arr[_C_ROWSIDE], arr[_C_COLSIDE]  # (6, R)
-    sr, sc, t = dims[_C_ROW], dims[_C_COL], dims[_C_TIME]
-    os = _C_IS_OS
     # A uniform latch setting is a scalar: np.where on it is then free.
     latch_arr = np.asarray(latch)
     if latch_arr.size and np.all(latch_arr == latch_arr.flat[0]):
@@ -269,6 +281,33 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     else:
         latch6 = latch_arr[None, :] if latch_arr.ndim else latch
     link6 = link[None, :] if np.ndim(link) else link
+    return dims[_C_ROW], dims[_C_COL], dims[_C_TIME], arr[_C_ROWSIDE], arr[_C_COLSIDE], latch6, link6
+
+
+def _one_word(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, latch6: Any, link6: Any, links: frozenset, fill: float,
+              l2bw: Arr | None, cache: dict | None) -> tuple[Arr, ...]:
+    """The six one-word candidates: (compute, L2 link words, reads, writes, q, problems with tiny folds).
+
+    Tiny folds may run faster at a shorter height; with l2bw, those are tried against that port.
+    """
+    os = _C_IS_OS
+    compute, st, row, col, wr, q = _tile(sr, sc, t, rows, cols, 1.0, False, latch6, fill, os, cache)
+    c1 = ceil_div(sc, ceil_div(sc, cols))
+    small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
+    small_rows = small.any(axis=0)
+    if l2bw is not None and np.any(small):
+        compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links))
+        small_rows = np.zeros(small_rows.shape, bool)
+    reads = st + row + col
+    return compute, _link_words(st, row, col, wr, link6, links, reads), reads, wr, q, small_rows
+
+
+def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr | None) -> _Candidates:
+    """All (candidate, register tiling) pairs of the R problems; with l2bw, tiny folds are also tried shorter."""
+    reg_words, stationary_ok = hw[2], hw[3]
+    links, fill, allowed, detail = opts
+    sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw)
+    os = _C_IS_OS
     n = dims.shape[1]
     # Every power of two up to the largest register in the batch, on both axes (per problem the
     # candidate set depends only on its own register size, never on the rest of the batch).
@@ -308,15 +347,8 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
                 head[f][:, slot] = np.broadcast_to(values[f], (n_p, s, n)).transpose(1, 0, 2)
 
     # One word, all six candidates.
-    compute, st, row, col, wr, q = _tile(sr, sc, t, rows, cols, 1.0, False, latch6, fill, os, cache)
-    c1 = ceil_div(sc, ceil_div(sc, cols))
-    small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
-    small_rows = small.any(axis=0)
-    if l2bw is not None and np.any(small):
-        compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links))
-        small_rows = np.zeros(n, bool)
-    reads = st + row + col
-    put(0, {"compute": compute, "lw": _link_words(st, row, col, wr, link6, links, reads), "reads": reads, "writes": wr, "q": q})
+    compute, lw, reads, wr, q, small_rows = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, cache)
+    put(0, {"compute": compute, "lw": lw, "reads": reads, "writes": wr, "q": q})
     legal = np.empty((total, n), bool)
     lhead = legal[: s * k].reshape(s, k, n)
     lhead[:, 0] = legal0[:s]
@@ -343,7 +375,8 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     illegal = ~legal
     if illegal.any():
         compute[illegal] = np.inf
-    return _Candidates(compute, out["lw"], out["reads"], out["writes"], out.get("q"), axis, choice, small_rows)
+    one_word = np.concatenate([np.arange(s) * k, s * k + np.arange(6 - s) if tail else np.full(6 - s, -1)])
+    return _Candidates(compute, out["lw"], out["reads"], out["writes"], out.get("q"), axis, choice, small_rows, one_word)
 
 
 def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
