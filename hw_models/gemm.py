@@ -113,7 +113,7 @@ def _compute_level(
 @dataclass(eq=False)
 class _Prepared:
     op: Gemm
-    floats: tuple[np.ndarray, ...]  # M, K, N, batch as float64
+    shape: tuple[np.ndarray, ...]  # M, K, N, batch (int64)
     macs: np.ndarray
     codes_c: np.ndarray
     count_c: int
@@ -126,22 +126,28 @@ class _Prepared:
 def _prepare(op: Gemm, ctx: MapContext) -> _Prepared:
     n = max(ctx.n, 1)
     shape_codes = combine([ctx.codes_of(a) for a in (op.m, op.k, op.n, op.batch)], n)
-    floats = tuple(a.astype(np.float64) for a in (op.m, op.k, op.n, op.batch))
+    shape = (op.m, op.k, op.n, op.batch)
     # Memory level: shape x (clusters, TC L2, GLB, GLB and DRAM bandwidth, precision);
     # compute level: shape x (clusters, W, D, L2 port, register settings).
     codes_m, count_m = combine([shape_codes, (ctx.mem_codes, ctx.mem_count)], n)
     codes_c, count_c = combine([shape_codes, (ctx.comp_codes, ctx.comp_count)], n)
     return _Prepared(
-        op, floats, floats[0] * floats[1] * floats[2] * floats[3],
+        op, shape, (op.m * op.k * op.n * op.batch).astype(np.float64),  # integer MACs, exact in float64 below 2**53
         codes_c, count_c, representatives(codes_c, count_c),
         codes_m, count_m, representatives(codes_m, count_m),
     )
 
 
 def _gather(arrays: Sequence[np.ndarray], reps: Sequence[np.ndarray]) -> np.ndarray:
-    """Concatenate arr[rep] over the ops of a group (constant arrays broadcast)."""
+    """Concatenate arr[rep] over the ops of a group (constant arrays broadcast), as float64."""
     parts = [a.take(r) if a.size > 1 else np.broadcast_to(a, r.shape) for a, r in zip(arrays, reps)]
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(np.float64, copy=False)
+
+
+def _gather_one(a: np.ndarray, reps: np.ndarray) -> np.ndarray:
+    """a[reps] as float64 (reps: every op's representatives, concatenated); a constant array broadcasts."""
+    a = np.asarray(a, np.float64)
+    return a.take(reps) if a.size > 1 else np.broadcast_to(a, reps.shape)
 
 
 def gemm_groups(ops: Sequence[Gemm], ctx: MapContext, detail: bool) -> list[GemmMapping]:
@@ -175,8 +181,9 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
     batch_slots = ctx.batch_slots if batched else 0
     reps_m = [p.rep_m for p in group]
     hw_m = (ctx.clusters, ctx.tc_l2_tiling_words, ctx.glb_words, ctx.glb_bw, ctx.dram_bw, el2r, el2w, e.glb_tc_read_pj, e.glb_tc_write_pj)
-    args_m = [_gather([p.floats[i] for p in group], reps_m) for i in range(4)]
-    args_m += [_gather([np.asarray(a, np.float64)] * len(group), reps_m) for a in hw_m]
+    args_m = [_gather([p.shape[i] for p in group], reps_m) for i in range(4)]
+    all_m = np.concatenate(reps_m) if len(reps_m) > 1 else reps_m[0]
+    args_m += [_gather_one(a, all_m) for a in hw_m]
     sel_m, parts_m, minfo = memory_level(*args_m, e.dram_tc_pj, batch_slots, detail, ctx.profile.dram_read_write_ports)
     first = FIRST_BATCH_SLOT
     if batch_slots > 1 and not detail and np.all(sel_m[first + 1 :] == sel_m[first]):
@@ -185,8 +192,9 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
         sel_m, parts_m = sel_m[: first + 1], parts_m[: first + 1]
     reps_c = [p.rep_c for p in group]
     hw_c = (ctx.clusters, ctx.pe_width, ctx.pe_depth, ctx.l2_bw, ctx.reg_words, ctx.stationary_ok.astype(np.float64), ctx.edge_latch.astype(np.float64), ctx.l2_link)
-    args_c = [_gather([p.floats[i] for p in group], reps_c) for i in range(4)]
-    hw_c_g = [_gather([a] * len(group), reps_c) for a in hw_c]
+    args_c = [_gather([p.shape[i] for p in group], reps_c) for i in range(4)]
+    all_c = np.concatenate(reps_c) if len(reps_c) > 1 else reps_c[0]
+    hw_c_g = [_gather_one(a, all_c) for a in hw_c]
     sel_c, cinfo = _compute_level(*args_c, hw_c_g, batch_slots, ctx, detail)
     total_c, total_m = sel_c.shape[1], sel_m.shape[1]
     # Field-major 1-D tables: gathers from contiguous 1-D arrays are the fastest numpy has.
@@ -259,14 +267,20 @@ def _select(
         en += tab_m[1][s].take(idx_m)
         if s == 0:
             best_c, best_e = cyc, en
-            slot = np.zeros(cyc.shape, np.intp)
+            if slots > 2:
+                slot = np.zeros(cyc.shape, np.intp)
             continue
         better = cyc < best_c
         better |= (cyc == best_c) & (en < best_e)
         np.minimum(best_c, cyc, out=best_c)
         if s < slots - 1:
             np.putmask(best_e, better, en)
-        np.putmask(slot, better, s)
+        if slots == 2:
+            slot = better.astype(np.intp)  # two slots: the second where it is better
+        else:
+            np.putmask(slot, better, s)
+    if slot is None:
+        slot = np.zeros(best_c.shape, np.intp)
     pick_c = slot * total_c
     pick_c += idx_c
     pick_m = slot * total_m
@@ -292,7 +306,7 @@ def _detail(
     slot = full(slot, n).astype(np.int64)
     first = FIRST_BATCH_SLOT
     info["partition"] = np.minimum(slot, first).astype(np.float64)  # index into PARTITIONS
-    m, _, nn, b = p.floats
+    m, _, nn, b = (a.astype(np.float64) for a in p.shape)
     active_n = ceil_div(nn, ceil_div(nn, ctx.clusters))  # clusters that get columns
     active_m = ceil_div(m, ceil_div(m, ctx.clusters))
     used = np.minimum(batch_used(ctx.clusters, np.maximum(slot - first, 0)), b)
