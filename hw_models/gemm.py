@@ -140,6 +140,8 @@ def _prepare(op: Gemm, ctx: MapContext) -> _Prepared:
 
 def _gather(arrays: Sequence[np.ndarray], reps: Sequence[np.ndarray]) -> np.ndarray:
     """Concatenate arr[rep] over the ops of a group (constant arrays broadcast), as float64."""
+    if all(a.size == 1 for a in arrays):
+        return np.repeat(np.array([a[0] for a in arrays], np.float64), [r.size for r in reps])
     parts = [a.take(r) if a.size > 1 else np.broadcast_to(a, r.shape) for a, r in zip(arrays, reps)]
     return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(np.float64, copy=False)
 
