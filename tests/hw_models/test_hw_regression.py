@@ -51,3 +51,27 @@ def test_every_field_matches_the_stored_values(group: str, expected, computed) -
 def test_nothing_stored_is_left_unchecked(expected, computed) -> None:
     keys = {f"{name}:{field}" for name, values in computed.items() for field in values}
     assert set(expected) == keys
+
+
+@pytest.mark.parametrize("path", ["direct", "pair-rows"])
+def test_every_code_path_matches_the_stored_values(path: str, expected, monkeypatch) -> None:
+    """The same values with the L2-port split off (direct), or chosen on (problem, port) pairs only."""
+    import hw_models.gemm as mapping
+    import hw_models.pe as pe
+    from _regression_cases import cases, outputs
+
+    if path == "direct":
+        monkeypatch.setattr(pe, "_MIN_SPLIT", 10**12)
+    else:
+        monkeypatch.setattr(pe, "_MIN_SPLIT", 0)
+        monkeypatch.setattr(pe, "_MAX_SPLIT_WASTE", 0.0)
+    monkeypatch.setattr(mapping, "_CHUNK", 1000)  # design-level work in several chunks
+    checked = 0
+    for name, wl, hw, profile, per_op in cases():
+        if _group(name) not in ("reference/grid-mixed", "reference/pairs", "catransformers-code/pairs"):
+            continue
+        for field, value in outputs(wl, hw, profile, per_op).items():
+            want = expected[f"{name}:{field}"]
+            assert np.allclose(np.asarray(value).ravel(), want, rtol=RTOL, atol=0.0), f"{name}:{field} ({path})"
+            checked += 1
+    assert checked > 0
