@@ -24,6 +24,7 @@ PROFILES: tuple[str, ...] = ("reference", "catransformers-code")
 REGISTER_BYTES: tuple[int, ...] = (1, 2, 3, 8, 32, 48, 64)
 SUBSET = 64  # grid designs per setting combination
 PAIRS = 2000  # zip-broadcast (model, design) pairs
+FEW_HW_PAIRS, FEW_HW = 4500, 24  # pruned models on a few designs: (shape, design) pairs repeat
 OP_COLUMNS = 48  # designs per case whose per-op rows are stored (evenly spaced); totals are stored for all
 
 
@@ -91,6 +92,9 @@ def cases() -> Iterator[tuple[str, Workload, HardwareBatch, str, bool]]:
     odd = _odd_gemms(PAIRS, rng)
     odd_hw = _random_settings(grid.take(rng.integers(0, len(grid), PAIRS)), rng)
     mixed = _random_settings(grid, rng)
+    few = _random_settings(grid.take(rng.choice(len(grid), FEW_HW, replace=False)), rng)
+    few_hw = few.take(rng.integers(0, FEW_HW, FEW_HW_PAIRS))
+    few_models = _pruned_batch(FEW_HW_PAIRS, rng)
     for profile in PROFILES:
         for name, wl in models.items():
             yield f"{profile}/grid/{name}", wl, grid, profile, True
@@ -98,6 +102,7 @@ def cases() -> Iterator[tuple[str, Workload, HardwareBatch, str, bool]]:
         yield f"{profile}/pairs/pruned-plain", pruned, pair_plain, profile, True
         yield f"{profile}/pairs/pruned-settings", pruned, pair_hw, profile, True
         yield f"{profile}/pairs/odd-gemms", odd, odd_hw, profile, True
+        yield f"{profile}/pairs/pruned-few-designs", few_models, few_hw, profile, True
         for reg in REGISTER_BYTES:
             for operands in REGISTER_OPERANDS:
                 for latch in (False, True):
