@@ -12,7 +12,7 @@ from .config import HardwareBatch
 from .context import MapContext, make_context
 from .energy import Profile, access_energies, check_profile_matches, load_profile
 from .errors import HardwareError
-from .grouping import batch_length, ceil_div, combine, full, representatives
+from .grouping import batch_length, ceil_div, combine, dense, full, representatives
 from .memory import FIRST_BATCH_SLOT, WHOLE, batch_used, memory_level, subproblems
 from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, pe_level
 from .workload import Gemm
@@ -26,6 +26,8 @@ BOUNDS: tuple[str, ...] = ("compute", "l2", "glb", "dram")
 
 Arr = np.ndarray
 
+# From this many subproblem rows on, their codes for pe_level are built from the context's codes.
+_PE_CODES_MIN = 64
 # Unique problems per group of GEMMs costed in one pass: large enough to amortise numpy's
 # per-call overhead, small enough for the candidate arrays to stay in cache.
 _GROUP_UNIQUES = 12_000
@@ -65,19 +67,29 @@ class GemmMapping:
 
 
 def _compute_level(
-    M: Arr, K: Arr, N: Arr, B: Arr, hw: Sequence[Arr], batch_slots: int, ctx: MapContext, detail: bool
+    M: Arr, K: Arr, N: Arr, B: Arr, hw: Sequence[Arr], hw_codes: tuple[Arr, Arr], batch_slots: int, ctx: MapContext, detail: bool
 ) -> tuple[Arr, dict[str, Arr] | None]:
-    """Per slot (N-split, M-split, batch over floor(n/2^j) clusters): [cycles, L2 reads, L2 writes], (S, U, 3)."""
+    """Per slot (N-split, M-split, batch over floor(n/2^j) clusters): [cycles, L2 reads, L2 writes], (S, U, 3).
+
+    hw_codes: the context's PE-array and L2-port codes of each row.
+    """
     ncl, W, D, l2bw, reg, mode, latch, link = hw
-    M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link = np.broadcast_arrays(M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link)
+    pe_c, port_c = hw_codes
+    M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link, pe_c, port_c = np.broadcast_arrays(
+        M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link, pe_c, port_c)
     Ms, Ks, Ns = subproblems(M, K, N, ncl)  # (3, U) each
-    per = [np.broadcast_to(a, Ms.shape).reshape(-1) for a in (D, W, l2bw, reg, mode, latch, link)]
+    per = [np.broadcast_to(a, Ms.shape).reshape(-1) for a in (D, W, l2bw, reg, mode, latch, link, pe_c, port_c)]
     cols = [Ms.reshape(-1), Ks.reshape(-1), Ns.reshape(-1)]
     kw = dict(links=ctx.links, fill=ctx.profile.fill_drain, allowed=ctx.allowed_pe, detail=detail)
 
-    d, w, bw, rg, md, lt, lk = per
+    d, w, bw, rg, md, lt, lk, pe_rows, port_rows = per
     # pe_level costs each distinct (subproblem, array, register) once and each L2 port apart.
-    res = pe_level(np.stack(cols), d, w, bw, rg, md.astype(bool), lt.astype(bool), lk, **kw)
+    codes = None
+    v = Ms.size
+    if v > _PE_CODES_MIN:
+        u_codes, count = combine([dense(c.astype(np.int64)) for c in cols] + [(pe_rows, ctx.pe_count)], v)
+        codes = (*dense(np.broadcast_to(u_codes, (v,))), *dense(port_rows))
+    res = pe_level(np.stack(cols), d, w, bw, rg, md.astype(bool), lt.astype(bool), lk, codes=codes, **kw)
     back = lambda v: v.reshape(Ms.shape)  # noqa: E731
     vmin, rd, wr = back(res.cycles), back(res.reads), back(res.writes)
     n_eff = np.stack([N / Ns[0], M / Ms[1]])  # share of the work the active clusters do
@@ -197,7 +209,8 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
     args_c = [_gather([p.shape[i] for p in group], reps_c) for i in range(4)]
     all_c = np.concatenate(reps_c) if len(reps_c) > 1 else reps_c[0]
     hw_c_g = [_gather_one(a, all_c) for a in hw_c]
-    sel_c, cinfo = _compute_level(*args_c, hw_c_g, batch_slots, ctx, detail)
+    codes_c = tuple(c.take(all_c) if c.size > 1 else c for c in (ctx.pe_codes, ctx.port_codes))
+    sel_c, cinfo = _compute_level(*args_c, hw_c_g, codes_c, batch_slots, ctx, detail)
     total_c, total_m = sel_c.shape[1], sel_m.shape[1]
     # Field-major 1-D tables: gathers from contiguous 1-D arrays are the fastest numpy has.
     tab_c = [np.ascontiguousarray(sel_c[..., f]) for f in range(3)]  # cycles, L2 reads, L2 writes: (S, Uc)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import HardwareError
 
-__all__ = ["ceil_div", "dense", "codes_any", "combine", "representatives", "per_distinct", "full", "batch_length", "MAX_DENSE_SPAN"]
+__all__ = ["ceil_div", "dense", "codes_any", "combine", "representatives", "per_distinct", "full", "batch_length", "pick_rows", "MAX_DENSE_SPAN"]
 
 MAX_DENSE_SPAN = 1 << 16  # value range up to which integer codes are built with a lookup table
 
@@ -66,6 +66,16 @@ def representatives(codes: np.ndarray, count: int) -> np.ndarray:
     rep = np.zeros(count, np.intp)
     rep[codes] = _ARANGE[: codes.size]
     return rep
+
+
+def pick_rows(pick: np.ndarray) -> np.ndarray:
+    """Flat indices of a[pick[j], j] in a C-contiguous (rows, len(pick)) array: take_along_axis without its overhead."""
+    global _ARANGE
+    if _ARANGE.size < pick.size:
+        _ARANGE = np.arange(pick.size)
+    flat = pick * pick.size
+    flat += _ARANGE[: pick.size]
+    return flat
 
 
 def per_distinct(fn: Callable[..., np.ndarray], *fields: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .errors import HardwareError
-from .grouping import ceil_div, codes_any, combine, dense, representatives
+from .grouping import ceil_div, codes_any, combine, dense, pick_rows, representatives
 
 __all__ = [
     "DATAFLOWS",
@@ -173,7 +173,9 @@ def pe_level(
     hw = (D, W, reg_words, stationary_ok, latch, link)
     opts = (links, fill, allowed, detail)
     v = dims.shape[1]
-    if codes is None and v > _MIN_SPLIT and np.ndim(l2bw) == 1:
+    if v <= _MIN_SPLIT or np.ndim(l2bw) != 1:
+        codes = None
+    elif codes is None:
         codes = port_codes(dims, hw, l2bw)
     if codes is None or codes[1] == v:
         return _pick(_candidates(dims, hw, opts, l2bw), l2bw, detail)
@@ -384,17 +386,18 @@ def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
     value = np.maximum(cand.compute, cand.lw / l2bw)
     vmin = value.min(axis=0)
     masked = np.where(value == vmin, cand.acc, np.inf)
-    pick = masked.argmin(axis=0)[None]
-    take = lambda v: np.take_along_axis(v, pick, 0)[0]  # noqa: E731
+    pick = masked.argmin(axis=0)
+    flat = pick_rows(pick)
+    take = lambda v: v.reshape(-1).take(flat)  # noqa: E731
     info = None
     if detail:
         info = {
             "compute_cycles": take(cand.compute),
             "l2_pe_reads": take(cand.reads),
             "l2_pe_writes": take(cand.writes),
-            "pe_choice": cand.choice.take(pick[0]),
+            "pe_choice": cand.choice.take(pick),
             "register_words_used": take(cand.q),
-            "register_axis": cand.axis.take(pick[0]),
+            "register_axis": cand.axis.take(pick),
             "l2_link_words": take(cand.lw),
         }
     return PeLevel(vmin, take(cand.reads), take(cand.writes), info)
@@ -425,8 +428,8 @@ def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) 
     v = np.maximum(fields[0], _link_words(*fields[1:], s_link, links) / s_bw)
     v[1:][height < 1] = np.inf
     acc = fields[1] + fields[2] + fields[3] + fields[4]
-    pick = np.where(v == v.min(axis=0), acc, np.inf).argmin(axis=0)[None]
-    best = [np.take_along_axis(f, pick, 0)[0] for f in fields]
+    flat = pick_rows(np.where(v == v.min(axis=0), acc, np.inf).argmin(axis=0))
+    best = [f.reshape(-1).take(flat) for f in fields]
     for o, bb in zip(out, best):
         o[idx] = bb
     return tuple(out)
