@@ -33,6 +33,8 @@ _PE_CODES_MIN = 64
 _GROUP_UNIQUES = 12_000
 # Designs per chunk of the design-level work (16384 float64 = 128 KiB per temporary).
 _CHUNK = 16384
+# Up to this many (op, design) values, a group's design-level work is one pass over all its ops.
+_WHOLE_GROUP = 65536
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,7 +228,7 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
         off_c += p.count_c
         off_m += p.count_m
     tables = (tab_c, tab_m, tab_parts, total_c, total_m)
-    if detail or n * g <= _CHUNK:
+    if detail or n * g <= _WHOLE_GROUP:
         best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables)
     else:
         # Design by design work in cache-sized chunks of one op: temporaries stay small and hot.

@@ -265,6 +265,7 @@ def test_results_do_not_depend_on_chunking_or_grouping(monkeypatch):
     wl, hw = _random_pairs(60, seed=5)
     base = evaluate_cost(wl, hw)
     monkeypatch.setattr(mapping, "_CHUNK", 7)  # design-level work in chunks of 7 designs
+    monkeypatch.setattr(mapping, "_WHOLE_GROUP", 0)  # ... op by op
     monkeypatch.setattr(mapping, "_GROUP_UNIQUES", 1)  # every GEMM costed on its own
     monkeypatch.setattr(pe, "_MIN_SPLIT", 0)  # always deduplicate subproblems and split off the L2 port
     for waste in (1e9, 0.0):  # choose per port on all problems / on the (problem, port) pairs only

@@ -65,7 +65,8 @@ def test_every_code_path_matches_the_stored_values(path: str, expected, monkeypa
     else:
         monkeypatch.setattr(pe, "_MIN_SPLIT", 0)
         monkeypatch.setattr(pe, "_MAX_SPLIT_WASTE", 0.0)
-    monkeypatch.setattr(mapping, "_CHUNK", 1000)  # design-level work in several chunks
+    monkeypatch.setattr(mapping, "_CHUNK", 1000)  # design-level work in several chunks, op by op
+    monkeypatch.setattr(mapping, "_WHOLE_GROUP", 0)
     checked = 0
     for name, wl, hw, profile, per_op in cases():
         if _group(name) not in ("reference/grid-mixed", "reference/pairs", "catransformers-code/pairs"):
