@@ -338,38 +338,53 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     names = ("compute", "lw", "reads", "writes", "q") if detail else ("compute", "lw", "reads", "writes")
     out = {f: np.empty((total, n)) for f in names}
     head = {f: out[f][: s * k].reshape(s, k, n) for f in names}
-
-    def put(slot: Any, values: dict[str, Arr]) -> None:
-        for f in names:
-            if slot == 0:
-                head[f][:, 0] = values[f][:s]
-                if tail:
-                    out[f][s * k :] = values[f][s:]
-            else:
-                head[f][:, slot] = np.broadcast_to(values[f], (n_p, s, n)).transpose(1, 0, 2)
-
-    # One word, all six candidates.
-    compute, lw, reads, wr, q, small_rows = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, cache)
-    put(0, {"compute": compute, "lw": lw, "reads": reads, "writes": wr, "q": q})
     legal = np.empty((total, n), bool)
     lhead = legal[: s * k].reshape(s, k, n)
     lhead[:, 0] = legal0[:s]
     if tail:
         legal[s * k :] = legal0[s:]
-    if n_p:
-        pa = np.array(powers)[:, None, None]  # (P, 1, 1)
+    c1 = ceil_div(sc, ceil_div(sc, cols))
+    small = (c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
+    small_rows = small.any(axis=0)
+    # One word is the p = 1 of the column tilings (q = 1 along either axis), unless tiny folds
+    # are to be tried shorter or the one-word OS and IS candidates are kept beside the WS ones.
+    one_in_block = not tail and not (l2bw is not None and bool(small_rows.any()))
+    if not one_in_block:
+        compute, lw, reads, wr, q, small_rows = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, cache)
+        for f, v in zip(("compute", "lw", "reads", "writes", "q"), (compute, lw, reads, wr, q)):
+            if f in out:
+                head[f][:, 0] = v[:s]
+                if tail:
+                    out[f][s * k :] = v[s:]
         if s < 6:
             # The one-word pass already holds what does not depend on p, for all six candidates.
             hit = cache.get((False, sr.shape))
             if hit is not None:
                 cache[(False, (s, n))] = tuple(h[:s] for h in hit)
-        args = (sr[:s], sc[:s], t[:s], rows[:s], cols[:s])
+    args = (sr[:s], sc[:s], t[:s], rows[:s], cols[:s])
+    if n_p:
+        pa = np.array(powers)[:, None, None]  # (P, 1, 1)
         lhead[:, 1:] = (legal0[:s, None, :] & (pa[:, 0] <= reg_words)[None]).repeat(2, axis=1)
-        for axis_rows in (False, True):
-            compute, st, row, col, wr, q = _tile(*args, pa, axis_rows, latch6, fill, os[:s], cache)
-            reads = st + row + col
-            values = {"compute": compute, "lw": _link_words(st, row, col, wr, link6, links, reads), "reads": reads, "writes": wr, "q": q}
-            put(slice(1 + axis_rows, k, 2), values)
+    for axis_rows in (False, True):
+        if axis_rows and not n_p:
+            break
+        first = one_in_block and not axis_rows
+        pa_here = np.array(([1.0] if first else []) + powers)[:, None, None]
+        if not pa_here.size:
+            continue
+        compute, st, row, col, wr, q = _tile(*args, pa_here, axis_rows, latch6, fill, os[:s], cache)
+        reads = st + row + col
+        values = (compute, _link_words(st, row, col, wr, link6, links, reads), reads, wr, q)
+        shape = (pa_here.shape[0], s, n)
+        for f, v in zip(("compute", "lw", "reads", "writes", "q"), values):
+            if f not in out:
+                continue
+            v = np.broadcast_to(v, shape).transpose(1, 0, 2)  # (s, p, R)
+            if first:
+                head[f][:, 0] = v[:, 0]
+                v = v[:, 1:]
+            if n_p:
+                head[f][:, 1 + axis_rows :: 2] = v
     axis = np.zeros((total,))
     axis[: s * k].reshape(s, k)[:, 2::2] = 1.0
     choice = np.concatenate([np.repeat(np.arange(s, dtype=np.float64), k), np.arange(s, 6, dtype=np.float64)[:tail]])
