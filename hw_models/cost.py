@@ -101,6 +101,11 @@ def _take_workload(wl: Workload, i: int) -> Workload:
     return Workload(tuple(ops), wl.name, wl.edges)
 
 
+def _array_key(a: np.ndarray) -> tuple:
+    """A shape array as a key: its value when constant, else the array itself (by identity, alive during the call)."""
+    return ("value", int(a[0])) if a.size == 1 else ("array", id(a))
+
+
 def _as_batch(hw: "HardwareBatch | HardwareConfig") -> HardwareBatch:
     if isinstance(hw, HardwareConfig):
         return HardwareBatch.from_configs(hw)
@@ -142,6 +147,7 @@ def evaluate_cost(
     per_mac_pj = e.mac_pj + e.register_accesses_per_mac * e.register_pj
     gemms = [op for op in workload.ops if isinstance(op, Gemm)]
     gemm_results = dict(zip(map(id, gemms), gemm_groups(gemms, ctx, detail=False)))
+    vector_results: dict[tuple, Any] = {}
     for j, op in enumerate(workload.ops):
         key = id(op.repeat) if op.repeat.size > 1 else -int(op.repeat[0]) - 1
         if key not in groups:
@@ -152,7 +158,11 @@ def evaluate_cost(
             parts = {"macs": res.macs, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
             energy = res.macs * per_mac_pj
         else:
-            res = vector_one(op, ctx, detail=False)
+            # Vector ops of the same kind and shape (a tower's layer norms, its residual adds) cost the same.
+            vkey = (op.kind, _array_key(op.elements), _array_key(op.row))
+            res = vector_results.get(vkey)
+            if res is None:
+                res = vector_results[vkey] = vector_one(op, ctx, detail=False)
             parts = {"vector": res.vector_pj, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
             energy = None
         for name, value in parts.items():
