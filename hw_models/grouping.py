@@ -78,15 +78,16 @@ def pick_rows(pick: np.ndarray) -> np.ndarray:
     return flat
 
 
-def per_distinct(fn: Callable[..., np.ndarray], *fields: np.ndarray) -> np.ndarray:
-    """fn(*fields) for every row, evaluated once per distinct row of the (integer) fields."""
+def per_distinct(fn: Callable[..., Any], *fields: np.ndarray) -> Any:
+    """fn(*fields) for every row, evaluated once per distinct row of the (integer) fields (fn may return a tuple)."""
     n = len(fields[0])
     codes, count = combine([dense(f) for f in fields], n)
     if count >= n:
         return fn(*fields)
     rep = representatives(codes, count)
     values = fn(*(f.take(rep) for f in fields))
-    return values.take(codes) if codes.size == n else np.repeat(values, n)
+    back = lambda v: v.take(codes) if codes.size == n else np.repeat(v, n)  # noqa: E731
+    return tuple(back(v) for v in values) if isinstance(values, tuple) else back(values)
 
 
 def full(a: Any, n: int) -> np.ndarray:
