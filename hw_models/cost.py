@@ -166,7 +166,7 @@ def evaluate_cost(
             parts = {"vector": res.vector_pj, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
             energy = None
         for name, value in parts.items():
-            if np.ndim(value) == 0 and value == 0:
+            if not isinstance(value, np.ndarray) and value == 0:
                 continue  # a vector op that never spills to the GLB or DRAM
             if name != "macs":
                 if energy is None:
