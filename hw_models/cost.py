@@ -23,6 +23,7 @@ from .workload import Gemm, VectorOp, Workload
 __all__ = ["CostReport", "evaluate_cost"]
 
 HZ_PER_MHZ = 1e6
+_REUSE_VECTOR_DESIGNS = 16384  # up to this many designs, equal vector ops are costed once per call
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,11 +159,14 @@ def evaluate_cost(
             parts = {"macs": res.macs, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
             energy = res.macs * per_mac_pj
         else:
-            # Vector ops of the same kind and shape (a tower's layer norms, its residual adds) cost the same.
-            vkey = (op.kind, _array_key(op.elements), _array_key(op.row))
+            # Vector ops of the same kind and shape (a tower's layer norms, its residual adds) cost the
+            # same; on many designs, keeping the results alive costs more than recomputing them.
+            vkey = (op.kind, _array_key(op.elements), _array_key(op.row)) if n <= _REUSE_VECTOR_DESIGNS else None
             res = vector_results.get(vkey)
             if res is None:
-                res = vector_results[vkey] = vector_one(op, ctx, detail=False)
+                res = vector_one(op, ctx, detail=False)
+                if vkey is not None:
+                    vector_results[vkey] = res
             parts = {"vector": res.vector_pj, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
             energy = None
         for name, value in parts.items():
