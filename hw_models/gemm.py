@@ -218,26 +218,35 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
     tab_c = [np.ascontiguousarray(sel_c[..., f]) for f in range(3)]  # cycles, L2 reads, L2 writes: (S, Uc)
     tab_m = [np.ascontiguousarray(sel_m[..., f]) for f in range(2)]  # cycles, energy: (S, Um)
     tab_parts = [np.ascontiguousarray(parts_m[..., f]).reshape(-1) for f in range(3)]  # l2, glb, dram pJ: (S * Um,)
-    # Row of each (op, design) in the group's unique-level arrays, all ops of the group at once.
     g = len(group)
-    idx_c, idx_m = np.empty((g, n), np.intp), np.empty((g, n), np.intp)
-    off_c = off_m = 0
-    for i, p in enumerate(group):
-        np.add(p.codes_c if p.count_c > 1 else 0, off_c, out=idx_c[i])
-        np.add(p.codes_m if p.count_m > 1 else 0, off_m, out=idx_m[i])
-        off_c += p.count_c
-        off_m += p.count_m
-    tables = (tab_c, tab_m, tab_parts, total_c, total_m)
     if detail or n * g <= _WHOLE_GROUP:
+        # Row of each (op, design) in the group's unique-level arrays, all ops of the group at once.
+        idx_c, idx_m = np.empty((g, n), np.intp), np.empty((g, n), np.intp)
+        off_c = off_m = 0
+        for i, p in enumerate(group):
+            np.add(p.codes_c if p.count_c > 1 else 0, off_c, out=idx_c[i])
+            np.add(p.codes_m if p.count_m > 1 else 0, off_m, out=idx_m[i])
+            off_c += p.count_c
+            off_m += p.count_m
+        tables = (tab_c, tab_m, tab_parts, total_c, total_m)
         best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables)
     else:
-        # Design by design work in cache-sized chunks of one op: temporaries stay small and hot.
+        # Op by op, from the op's own rows of the tables (its codes index them as they are), in
+        # cache-sized chunks of designs: temporaries stay small and hot.
         best_c, l2_pj, glb_pj, dram_pj = (np.empty((g, n)) for _ in range(4))
-        for i in range(g):
+        off_c = off_m = 0
+        for i, p in enumerate(group):
+            sc, sm = slice(off_c, off_c + p.count_c), slice(off_m, off_m + p.count_m)
+            off_c, off_m = sc.stop, sm.stop
+            own_c = [np.ascontiguousarray(t[:, sc]) for t in tab_c]
+            own_m = [np.ascontiguousarray(t[:, sm]) for t in tab_m]
+            own_parts = [np.ascontiguousarray(t.reshape(-1, total_m)[:, sm]).reshape(-1) for t in tab_parts]
+            codes_c = np.broadcast_to(p.codes_c if p.count_c > 1 else np.zeros(1, np.intp), (n,))
+            codes_m = np.broadcast_to(p.codes_m if p.count_m > 1 else np.zeros(1, np.intp), (n,))
             for lo in range(0, n, _CHUNK):
                 sl = slice(lo, min(n, lo + _CHUNK))
                 outs = (best_c[i, sl], l2_pj[i, sl], glb_pj[i, sl], dram_pj[i, sl])
-                _select(idx_c[i, sl], idx_m[i, sl], _part(el2r, sl), _part(el2w, sl), *tables, out=outs)
+                _select(codes_c[sl], codes_m[sl], _part(el2r, sl), _part(el2w, sl), own_c, own_m, own_parts, p.count_c, p.count_m, out=outs)
     out = []
     for i, p in enumerate(group):
         info = None
