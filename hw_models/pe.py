@@ -190,8 +190,8 @@ def pe_level(
     n_pairs = int(np.count_nonzero(seen))
     if count * n_ports <= _MAX_SPLIT_WASTE * n_pairs:
         # Every (problem, port) pair (nearly) occurs: choose for each port on all problems.
-        ports = [float(l2bw[i]) for i in representatives(b_codes, n_ports)]
-        res = _concat([_pick(cand, port, detail) for port in ports], flat)
+        ports = l2bw.take(representatives(b_codes, n_ports))
+        res = _concat([_pick(cand, ports[:, None, None], detail)], flat)
     else:
         pairs = representatives(flat, count * n_ports)[seen]  # a row of each (problem, port) pair
         slot = np.cumsum(seen) - 1
@@ -397,12 +397,19 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
 
 
 def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
-    """The best candidate per problem for L2 port(s) l2bw: fewest cycles, then fewest L2 accesses, then the earliest."""
-    value = np.maximum(cand.compute, cand.lw / l2bw)
-    vmin = value.min(axis=0)
-    masked = np.where(value == vmin, cand.acc, np.inf)
-    pick = masked.argmin(axis=0)
-    flat = pick_rows(pick)
+    """The best candidate per problem for L2 port(s) l2bw: fewest cycles, then fewest L2 accesses, then the earliest.
+
+    l2bw of shape (ports, 1, 1) chooses for every port at once (results port-major, ports x R).
+    """
+    value = np.maximum(cand.compute, cand.lw / l2bw)  # (C, R), or (ports, C, R) for an array of ports
+    vmin = value.min(axis=-2)
+    masked = np.where(value == vmin[..., None, :], cand.acc, np.inf)
+    pick = masked.argmin(axis=-2)
+    if pick.ndim == 1:
+        flat = pick_rows(pick)
+    else:  # port-major: problem j under port b takes row pick[b, j] of the (C, R) arrays
+        flat = (pick * pick.shape[-1] + np.arange(pick.shape[-1])).reshape(-1)
+        vmin, pick = vmin.reshape(-1), pick.reshape(-1)
     take = lambda v: v.reshape(-1).take(flat)  # noqa: E731
     info = None
     if detail:
