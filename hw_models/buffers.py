@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import HardwareError
 from .grouping import ceil_div as _ceil_div
+from .grouping import pick_rows
 from .pe import check_dims as _check_dims
 
 __all__ = ["LOOP_ORDERS", "reread_factors", "best_reads", "buffer_traffic", "compulsory_dram_words"]
@@ -85,5 +86,9 @@ def best_reads(m: Arr, k: Arr, n: Arr, cap: Arr, mk: Arr, kn: Arr) -> tuple[Arr,
     """Best loop order: words read from the level above = M*K*rA + K*N*rB (totals over clusters)."""
     ra, rb = reread_factors(m, k, n, cap)
     reads = mk * ra + kn * rb
-    pick = np.argmin(reads, axis=0)[None]
-    return np.take_along_axis(ra, pick, 0)[0], np.take_along_axis(rb, pick, 0)[0], pick[0]
+    pick = np.argmin(reads, axis=0)
+    if pick.ndim != 1:
+        return np.take_along_axis(ra, pick[None], 0)[0], np.take_along_axis(rb, pick[None], 0)[0], pick
+    flat = pick_rows(pick)
+    shape = reads.shape
+    return np.broadcast_to(ra, shape).reshape(-1).take(flat), np.broadcast_to(rb, shape).reshape(-1).take(flat), pick

@@ -49,6 +49,10 @@ class MapContext:
     comp_count: int
     mem_codes: np.ndarray
     mem_count: int
+    pe_codes: np.ndarray  # the PE array and register fields (W, D, register words and operands, edge latch, l2_link)
+    pe_count: int
+    port_codes: np.ndarray  # l2_bw
+    port_count: int
     allowed_pe: np.ndarray | None = None  # (3 dataflows, 2 orientations) mask; None = all
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -81,6 +85,7 @@ def make_context(hw: HardwareBatch, energies: AccessEnergies, profile: Profile, 
     codes["latch"] = dense(hw.edge_latch.astype(np.int64))
     codes["link"] = dense(link.astype(np.int64))
     comp = combine([codes[k] for k in ("clusters", "pe_width", "pe_depth", "l2_bw", "reg", "mode", "latch", "link")], n)
+    pe = combine([codes[k] for k in ("pe_width", "pe_depth", "reg", "mode", "latch", "link")], n)
     tc_l2 = dense(tc_l2_words.astype(np.int64))
     mem = combine([codes[k] for k in ("clusters", "glb_mb", "glb_bw", "dram", "precision_bits")] + [tc_l2], n)
     clusters = f(hw.clusters)
@@ -94,7 +99,7 @@ def make_context(hw: HardwareBatch, energies: AccessEnergies, profile: Profile, 
         stationary_ok=stationary_ok,
         edge_latch=hw.edge_latch.copy(),
         l2_link=link,
-        links=frozenset(int(x) for x in np.unique(link)),
+        links=frozenset(int(x) for x in np.flatnonzero(np.bincount(link.astype(np.int64), minlength=len(L2_LINKS)))),
         l2_words=l2_words,
         tc_l2_words=tc_l2_words,
         tc_l2_tiling_words=tc_l2_words * profile.tc_l2_operand_buffers,
@@ -114,4 +119,8 @@ def make_context(hw: HardwareBatch, energies: AccessEnergies, profile: Profile, 
         comp_count=comp[1],
         mem_codes=mem[0],
         mem_count=mem[1],
+        pe_codes=pe[0],
+        pe_count=pe[1],
+        port_codes=codes["l2_bw"][0],
+        port_count=codes["l2_bw"][1],
     )

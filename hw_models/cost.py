@@ -24,6 +24,7 @@ from .workload import Gemm, VectorOp, Workload
 __all__ = ["CostReport", "evaluate_cost"]
 
 HZ_PER_MHZ = 1e6
+_REUSE_VECTOR_DESIGNS = 16384  # up to this many designs, equal vector ops are costed once per call
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +103,11 @@ def _take_workload(wl: Workload, i: int) -> Workload:
     return Workload(tuple(ops), wl.name, wl.edges)
 
 
+def _array_key(a: np.ndarray) -> tuple:
+    """A shape array as a key: its value when constant, else the array itself (by identity, alive during the call)."""
+    return ("value", int(a[0])) if a.size == 1 else ("array", id(a))
+
+
 def _as_batch(hw: "HardwareBatch | HardwareConfig") -> HardwareBatch:
     if isinstance(hw, HardwareConfig):
         return HardwareBatch.from_configs(hw)
@@ -144,25 +150,37 @@ def evaluate_cost(
     per_mac_pj = e.mac_pj + e.register_accesses_per_mac * e.register_pj
     gemms = [op for op in workload.ops if isinstance(op, Gemm)]
     gemm_results = dict(zip(map(id, gemms), gemm_groups(gemms, ctx, detail=False)))
+    vector_results: dict[tuple, Any] = {}
     for j, op in enumerate(workload.ops):
         key = id(op.repeat) if op.repeat.size > 1 else -int(op.repeat[0]) - 1
         if key not in groups:
             groups[key] = (op.repeat.astype(np.float64) if op.repeat.size > 1 else float(op.repeat[0]), {})
         repeat, acc = groups[key]
+        # The op's energy is summed in its own row of op_energy_pj (no temporaries), then x repeat.
+        energy = op_energy_pj[j]
         if isinstance(op, Gemm):
-            res = gemm_results[id(op)]
+            res = gemm_results.pop(id(op))  # released as soon as it is used
             parts = {"macs": res.macs, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
-            energy = res.macs * per_mac_pj
+            np.multiply(res.macs, per_mac_pj, out=energy)
+            started = True
         else:
-            res = vector_one(op, ctx, detail=False)
+            # Vector ops of the same kind and shape (a tower's layer norms, its residual adds) cost the
+            # same; on many designs, keeping the results alive costs more than recomputing them.
+            vkey = (op.kind, _array_key(op.elements), _array_key(op.row)) if n <= _REUSE_VECTOR_DESIGNS else None
+            res = vector_results.get(vkey)
+            if res is None:
+                res = vector_one(op, ctx, detail=False)
+                if vkey is not None:
+                    vector_results[vkey] = res
             parts = {"vector": res.vector_pj, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
-            energy = None
+            started = False
         for name, value in parts.items():
-            if np.ndim(value) == 0 and value == 0:
+            if not isinstance(value, np.ndarray) and value == 0:
                 continue  # a vector op that never spills to the GLB or DRAM
             if name != "macs":
-                if energy is None:
-                    energy = np.array(value, dtype=np.float64)
+                if not started:
+                    energy[...] = value
+                    started = True
                 else:
                     energy += value
             if name in acc:
@@ -171,7 +189,7 @@ def evaluate_cost(
                 acc[name] = np.array(value, dtype=np.float64)  # a copy we may add into
         cycles = res.cycles + op.epilogue_cycles if isinstance(op, Gemm) and op.fused else res.cycles
         np.multiply(cycles, repeat, out=op_cycles[j])
-        np.multiply(energy, repeat, out=op_energy_pj[j])
+        energy *= repeat
 
     comp = {name: np.zeros(n) for name in ENERGY_COMPONENTS}
     macs = np.zeros(n)
@@ -187,7 +205,8 @@ def evaluate_cost(
 
     freq_hz = np.broadcast_to(hw.frequency_mhz * HZ_PER_MHZ, (n,))
     op_latency_s = op_cycles / freq_hz
-    op_energy_j = op_energy_pj / PJ_PER_J
+    op_energy_pj /= PJ_PER_J  # in place: the joules take the picojoules' buffer
+    op_energy_j = op_energy_pj
     energy_by_component = {name: value / PJ_PER_J for name, value in comp.items()}
     a_um2 = np.broadcast_to(_area_um2(hw, prof), (n,)).copy()
     a_mm2 = a_um2 / UM2_PER_MM2

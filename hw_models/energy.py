@@ -458,13 +458,16 @@ def access_energies(hw: HardwareBatch, profile: Profile) -> AccessEnergies:
     l2, glb = profile.sram["l2"], profile.sram["glb"]
     tc = profile.tc_sram_words_per_charge
     out: dict[str, Any] = {}
-    for access in SRAM_ACCESSES:
-        out[f"l2_{access}_pj"] = per_distinct(lambda kib: _sram_pj(kib.astype(np.float64), l2, access), hw.l2_sram_kb)
-        out[f"l2_tc_{access}_pj"] = tc * per_distinct(
-            lambda kib, w, d: _sram_pj(_tc_l2_kib(kib, w, d, profile), l2, access), hw.l2_sram_kb, hw.pe_width, hw.pe_depth
-        )
-        out[f"glb_{access}_pj"] = per_distinct(lambda mib: _sram_pj(mib.astype(np.float64) * BYTES_PER_KIB, glb, access), hw.glb_mb)
-        out[f"glb_tc_{access}_pj"] = tc * out[f"glb_{access}_pj"]
+    # Reads and writes from one pass over the distinct capacities of each memory.
+    both = lambda kib, table: tuple(_sram_pj(kib, table, access) for access in SRAM_ACCESSES)  # noqa: E731
+    l2_pj = per_distinct(lambda kib: both(kib.astype(np.float64), l2), hw.l2_sram_kb)
+    l2_tc_pj = per_distinct(lambda kib, w, d: both(_tc_l2_kib(kib, w, d, profile), l2), hw.l2_sram_kb, hw.pe_width, hw.pe_depth)
+    glb_pj = per_distinct(lambda mib: both(mib.astype(np.float64) * BYTES_PER_KIB, glb), hw.glb_mb)
+    for i, access in enumerate(SRAM_ACCESSES):
+        out[f"l2_{access}_pj"] = l2_pj[i]
+        out[f"l2_tc_{access}_pj"] = tc * l2_tc_pj[i]
+        out[f"glb_{access}_pj"] = glb_pj[i]
+        out[f"glb_tc_{access}_pj"] = tc * glb_pj[i]
     return AccessEnergies(
         mac_pj=profile.tc_mac_pj,
         vc_mac_pj=profile.mac_pj,

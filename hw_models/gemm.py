@@ -12,7 +12,7 @@ from .config import HardwareBatch
 from .context import MapContext, make_context
 from .energy import Profile, access_energies, bypass_l2_words, check_profile_matches, load_profile
 from .errors import HardwareError
-from .grouping import batch_length, ceil_div, combine, dense, full, representatives
+from .grouping import batch_length, ceil_div, codes_any, combine, dense, full, representatives
 from .memory import FIRST_BATCH_SLOT, WHOLE, batch_used, memory_level, subproblems
 from .pe import DATAFLOWS, ORIENTATIONS, REGISTER_AXES, pe_level
 from .spatial import divisor_pe_level
@@ -27,14 +27,15 @@ BOUNDS: tuple[str, ...] = ("compute", "l2", "glb", "dram")
 
 Arr = np.ndarray
 
-# Above this many subproblems, identical (M', K, N', W, D, L2 port, register) rows are costed
-# once: without a split, after an N- or M-split on one cluster, or shared by several cluster counts.
-_DEDUP_SUBPROBLEMS = 3000
+# From this many subproblem rows on, their codes for pe_level are built from the context's codes.
+_PE_CODES_MIN = 64
 # Unique problems per group of GEMMs costed in one pass: large enough to amortise numpy's
 # per-call overhead, small enough for the candidate arrays to stay in cache.
 _GROUP_UNIQUES = 12_000
 # Designs per chunk of the design-level work (16384 float64 = 128 KiB per temporary).
 _CHUNK = 16384
+# Up to this many (op, design) values, a group's design-level work is one pass over all its ops.
+_WHOLE_GROUP = 65536
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,34 +70,38 @@ class GemmMapping:
 
 
 def _compute_level(
-    M: Arr, K: Arr, N: Arr, B: Arr, hw: Sequence[Arr], batch_slots: int, ctx: MapContext, detail: bool
+    M: Arr, K: Arr, N: Arr, B: Arr, hw: Sequence[Arr], hw_codes: tuple[Arr, Arr], batch_slots: int, ctx: MapContext, detail: bool
 ) -> tuple[Arr, dict[str, Arr] | None]:
-    """Per slot (N-split, M-split, batch over floor(n/2^j) clusters): [cycles, L2 reads, L2 writes], (S, U, 3)."""
+    """Per slot (N-split, M-split, batch over floor(n/2^j) clusters): [cycles, L2 reads, L2 writes], (S, U, 3).
+
+    hw_codes: the context's PE-array and L2-port codes of each row.
+    """
     ncl, W, D, l2bw, reg, mode, latch, link = hw
-    M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link = np.broadcast_arrays(M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link)
+    pe_c, port_c = hw_codes
+    M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link, pe_c, port_c = np.broadcast_arrays(
+        M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link, pe_c, port_c)
     Ms, Ks, Ns = subproblems(M, K, N, ncl)  # (3, U) each
     l2_port = l2bw
-    if ctx.profile.tc_l2_bw_shared:
+    shared = ctx.profile.tc_l2_bw_shared
+    if shared:
         # The reference's Sunstone bounds the clusters' L2 traffic together by one l2_bw: each
         # cluster's port carries l2_bw / clusters.
         l2bw = l2bw / ncl
-    per = [np.broadcast_to(a, Ms.shape).reshape(-1) for a in (D, W, l2bw, reg, mode, latch, link)]
+    per = [np.broadcast_to(a, Ms.shape).reshape(-1) for a in (D, W, l2bw, reg, mode, latch, link, pe_c, port_c)]
     cols = [Ms.reshape(-1), Ks.reshape(-1), Ns.reshape(-1)]
     kw = dict(links=ctx.links, fill=ctx.profile.fill_drain, allowed=ctx.allowed_pe, detail=detail)
 
-    def run(dims: Arr, arrays: list[Arr]):
-        d, w, bw, rg, md, lt, lk = arrays
-        return pe_level(dims, d, w, bw, rg, md.astype(bool), lt.astype(bool), lk, **kw)
-
-    if Ms.size > _DEDUP_SUBPROBLEMS:
-        codes, count = combine([dense(a.astype(np.int64)) for a in cols + per], Ms.size)
-        rep = representatives(codes, count)
-        res = run(np.stack([a.take(rep) for a in cols]), [a.take(rep) for a in per])
-        codes = np.broadcast_to(codes, (Ms.size,))  # all rows identical: _combine gives one code, not Ms.size
-        back = lambda v: v.take(codes).reshape(Ms.shape)  # noqa: E731
-    else:
-        res = run(np.stack(cols), per)
-        back = lambda v: v.reshape(Ms.shape)  # noqa: E731
+    d, w, bw, rg, md, lt, lk, pe_rows, port_rows = per
+    if shared:
+        port_rows = codes_any(bw)[0]  # the context's port codes name l2_bw, not l2_bw / clusters
+    # pe_level costs each distinct (subproblem, array, register) once and each L2 port apart.
+    codes = None
+    v = Ms.size
+    if v > _PE_CODES_MIN:
+        u_codes, count = combine([dense(c.astype(np.int64)) for c in cols] + [(pe_rows, ctx.pe_count)], v)
+        codes = (*dense(np.broadcast_to(u_codes, (v,))), *dense(port_rows))
+    res = pe_level(np.stack(cols), d, w, bw, rg, md.astype(bool), lt.astype(bool), lk, codes=codes, **kw)
+    back = lambda v: v.reshape(Ms.shape)  # noqa: E731
     vmin, rd, wr = back(res.cycles), back(res.reads), back(res.writes)
     n_eff = np.stack([N / Ns[0], M / Ms[1]])  # share of the work the active clusters do
     x = [B * vmin[0], B * vmin[1]]
@@ -160,7 +165,7 @@ def _divisor_slots(
 @dataclass(eq=False)
 class _Prepared:
     op: Gemm
-    floats: tuple[np.ndarray, ...]  # M, K, N, batch as float64
+    shape: tuple[np.ndarray, ...]  # M, K, N, batch (int64)
     macs: np.ndarray
     codes_c: np.ndarray
     count_c: int
@@ -173,22 +178,30 @@ class _Prepared:
 def _prepare(op: Gemm, ctx: MapContext) -> _Prepared:
     n = max(ctx.n, 1)
     shape_codes = combine([ctx.codes_of(a) for a in (op.m, op.k, op.n, op.batch)], n)
-    floats = tuple(a.astype(np.float64) for a in (op.m, op.k, op.n, op.batch))
+    shape = (op.m, op.k, op.n, op.batch)
     # Memory level: shape x (clusters, TC L2, GLB, GLB and DRAM bandwidth, precision);
     # compute level: shape x (clusters, W, D, L2 port, register settings).
     codes_m, count_m = combine([shape_codes, (ctx.mem_codes, ctx.mem_count)], n)
     codes_c, count_c = combine([shape_codes, (ctx.comp_codes, ctx.comp_count)], n)
     return _Prepared(
-        op, floats, floats[0] * floats[1] * floats[2] * floats[3],
+        op, shape, (op.m * op.k * op.n * op.batch).astype(np.float64),  # integer MACs, exact in float64 below 2**53
         codes_c, count_c, representatives(codes_c, count_c),
         codes_m, count_m, representatives(codes_m, count_m),
     )
 
 
 def _gather(arrays: Sequence[np.ndarray], reps: Sequence[np.ndarray]) -> np.ndarray:
-    """Concatenate arr[rep] over the ops of a group (constant arrays broadcast)."""
+    """Concatenate arr[rep] over the ops of a group (constant arrays broadcast), as float64."""
+    if all(a.size == 1 for a in arrays):
+        return np.repeat(np.array([a[0] for a in arrays], np.float64), [r.size for r in reps])
     parts = [a.take(r) if a.size > 1 else np.broadcast_to(a, r.shape) for a, r in zip(arrays, reps)]
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(np.float64, copy=False)
+
+
+def _gather_one(a: np.ndarray, reps: np.ndarray) -> np.ndarray:
+    """a[reps] as float64 (reps: every op's representatives, concatenated); a constant array broadcasts."""
+    a = np.asarray(a, np.float64)
+    return a.take(reps) if a.size > 1 else np.broadcast_to(a, reps.shape)
 
 
 def gemm_groups(ops: Sequence[Gemm], ctx: MapContext, detail: bool) -> list[GemmMapping]:
@@ -217,13 +230,15 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
     e = ctx.energies
     el2r = np.asarray(e.l2_tc_read_pj, np.float64)
     el2w = np.asarray(e.l2_tc_write_pj, np.float64)
+    bypass = ctx.profile.tc_bypass_spatial_reuse
     # A batch split is worth trying only when there is a batch to split; splits over fewer
     # clusters only when some batch element's GLB share could force extra DRAM traffic.
     batch_slots = ctx.batch_slots if batched else 0
     reps_m = [p.rep_m for p in group]
     hw_m = (ctx.clusters, ctx.tc_l2_tiling_words, ctx.glb_words, ctx.glb_bw, ctx.dram_bw, el2r, el2w, e.glb_tc_read_pj, e.glb_tc_write_pj)
-    args_m = [_gather([p.floats[i] for p in group], reps_m) for i in range(4)]
-    args_m += [_gather([np.asarray(a, np.float64)] * len(group), reps_m) for a in hw_m]
+    args_m = [_gather([p.shape[i] for p in group], reps_m) for i in range(4)]
+    all_m = np.concatenate(reps_m) if len(reps_m) > 1 else reps_m[0]
+    args_m += [_gather_one(a, all_m) for a in hw_m]
     sel_m, parts_m, minfo = memory_level(*args_m, e.dram_tc_pj, batch_slots, detail, ctx.profile.dram_read_write_ports)
     first = FIRST_BATCH_SLOT
     if batch_slots > 1 and not detail and np.all(sel_m[first + 1 :] == sel_m[first]):
@@ -232,50 +247,66 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
         sel_m, parts_m = sel_m[: first + 1], parts_m[: first + 1]
     reps_c = [p.rep_c for p in group]
     hw_c = (ctx.clusters, ctx.pe_width, ctx.pe_depth, ctx.l2_bw, ctx.reg_words, ctx.stationary_ok.astype(np.float64), ctx.edge_latch.astype(np.float64), ctx.l2_link)
-    args_c = [_gather([p.floats[i] for p in group], reps_c) for i in range(4)]
-    hw_c_g = [_gather([a] * len(group), reps_c) for a in hw_c]
-    sel_c, cinfo = _compute_level(*args_c, hw_c_g, batch_slots, ctx, detail)
+    args_c = [_gather([p.shape[i] for p in group], reps_c) for i in range(4)]
+    all_c = np.concatenate(reps_c) if len(reps_c) > 1 else reps_c[0]
+    hw_c_g = [_gather_one(a, all_c) for a in hw_c]
+    codes_c = tuple(c.take(all_c) if c.size > 1 else c for c in (ctx.pe_codes, ctx.port_codes))
+    sel_c, cinfo = _compute_level(*args_c, hw_c_g, codes_c, batch_slots, ctx, detail)
     total_c, total_m = sel_c.shape[1], sel_m.shape[1]
-    flat_c = sel_c[..., 1:].reshape(-1, 2)
-    flat_parts = parts_m.reshape(-1, 3)
-
-    out = []
-    off_c = off_m = 0
-    for p in group:
-        # Row of each design in the group's unique-level arrays.
-        idx_c = p.codes_c + off_c if p.count_c > 1 else np.array([off_c])
-        idx_m = p.codes_m + off_m if p.count_m > 1 else np.array([off_m])
-        off_c += p.count_c
-        off_m += p.count_m
-        tables = (sel_c, sel_m, flat_c, flat_parts, total_c, total_m)
-        if detail or n <= _CHUNK:
-            best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m, l2_pe = _select(idx_c, idx_m, el2r, el2w, *tables)
-        else:
-            # Design by design work in cache-sized chunks: temporaries stay small and hot.
-            best_c, l2_pj, glb_pj, dram_pj, l2_pe = (np.empty(n) for _ in range(5))
+    # Field-major 1-D tables: gathers from contiguous 1-D arrays are the fastest numpy has.
+    tab_c = [np.ascontiguousarray(sel_c[..., f]) for f in range(3)]  # cycles, L2 reads, L2 writes: (S, Uc)
+    tab_m = [np.ascontiguousarray(sel_m[..., f]) for f in range(2)]  # cycles, energy: (S, Um)
+    tab_parts = [np.ascontiguousarray(parts_m[..., f]).reshape(-1) for f in range(3)]  # l2, glb, dram pJ: (S * Um,)
+    g = len(group)
+    if detail or n * g <= _WHOLE_GROUP:
+        # Row of each (op, design) in the group's unique-level arrays, all ops of the group at once.
+        idx_c, idx_m = np.empty((g, n), np.intp), np.empty((g, n), np.intp)
+        off_c = off_m = 0
+        for i, p in enumerate(group):
+            np.add(p.codes_c if p.count_c > 1 else 0, off_c, out=idx_c[i])
+            np.add(p.codes_m if p.count_m > 1 else 0, off_m, out=idx_m[i])
+            off_c += p.count_c
+            off_m += p.count_m
+        tables = (tab_c, tab_m, tab_parts, total_c, total_m)
+        best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables, array_side=not bypass)
+    else:
+        # Op by op, from the op's own rows of the tables (its codes index them as they are), in
+        # cache-sized chunks of designs: temporaries stay small and hot.
+        best_c, l2_pj, glb_pj, dram_pj = (np.empty((g, n)) for _ in range(4))
+        off_c = off_m = 0
+        for i, p in enumerate(group):
+            sc, sm = slice(off_c, off_c + p.count_c), slice(off_m, off_m + p.count_m)
+            off_c, off_m = sc.stop, sm.stop
+            own_c = [np.ascontiguousarray(t[:, sc]) for t in tab_c]
+            own_m = [np.ascontiguousarray(t[:, sm]) for t in tab_m]
+            own_parts = [np.ascontiguousarray(t.reshape(-1, total_m)[:, sm]).reshape(-1) for t in tab_parts]
+            codes_c = np.broadcast_to(p.codes_c if p.count_c > 1 else np.zeros(1, np.intp), (n,))
+            codes_m = np.broadcast_to(p.codes_m if p.count_m > 1 else np.zeros(1, np.intp), (n,))
             for lo in range(0, n, _CHUNK):
                 sl = slice(lo, min(n, lo + _CHUNK))
-                res = _select(_part(idx_c, sl), _part(idx_m, sl), _part(el2r, sl), _part(el2w, sl), *tables)
-                for dst, src in zip((best_c, l2_pj, glb_pj, dram_pj, l2_pe), res[:4] + res[7:]):
-                    dst[sl] = src
-        if ctx.profile.tc_bypass_spatial_reuse:
-            # The reference's array-side L2 charge replaces the mapper's: inputs and partial sums
-            # per MAC over their spatial reuse, each weight read once into the register.
-            m, k, nn, b = p.floats
-            words = p.macs * bypass_l2_words(k, nn, ctx.pe_width, ctx.pe_depth) + k * nn * b
-            l2_pj = l2_pj - l2_pe + words * el2r
+                outs = (best_c[i, sl], l2_pj[i, sl], glb_pj[i, sl], dram_pj[i, sl])
+                _select(codes_c[sl], codes_m[sl], _part(el2r, sl), _part(el2w, sl), own_c, own_m, own_parts, p.count_c, p.count_m, out=outs,
+                        array_side=not bypass)
+    if bypass:
+        # The reference's array-side L2 charge replaces the mapper's: inputs and partial sums per
+        # MAC over their spatial reuse, each weight read once into the register.
+        for i, p in enumerate(group):
+            k, nn, b = (a.astype(np.float64) for a in p.shape[1:])
+            l2_pj[i] += (p.macs * bypass_l2_words(k, nn, ctx.pe_width, ctx.pe_depth) + k * nn * b) * el2r
+    out = []
+    for i, p in enumerate(group):
         info = None
         if detail:
-            info = _detail(p, ctx, cinfo, minfo, pick_c, pick_m, slot_i, best_c, n)
+            info = _detail(p, ctx, cinfo, minfo, pick_c[i], pick_m[i], slot_i[i], best_c[i], n)
         out.append(
             GemmMapping(
-                cycles=full(best_c, n),
+                cycles=best_c[i],
                 macs=full(p.macs, n),
                 pj_per_mac=e.mac_pj,
                 register_pj_per_mac=e.register_accesses_per_mac * e.register_pj,
-                l2_pj=full(l2_pj, n),
-                glb_pj=full(glb_pj, n),
-                dram_pj=full(dram_pj, n),
+                l2_pj=l2_pj[i],
+                glb_pj=glb_pj[i],
+                dram_pj=dram_pj[i],
                 detail=info,
             )
         )
@@ -287,34 +318,60 @@ def _part(a: np.ndarray, sl: slice) -> np.ndarray:
 
 
 def _select(
-    idx_c: Arr, idx_m: Arr, el2r: Arr, el2w: Arr, sel_c: Arr, sel_m: Arr, flat_c: Arr, flat_parts: Arr, total_c: int, total_m: int
+    idx_c: Arr, idx_m: Arr, el2r: Arr, el2w: Arr, tab_c: list[Arr], tab_m: list[Arr], tab_parts: list[Arr], total_c: int, total_m: int,
+    out: tuple[Arr, ...] | None = None, array_side: bool = True,
 ) -> tuple[Arr, ...]:
-    """Best slot per design: fewest cycles, ties to the lower energy, then to the earlier slot.
+    """Best slot per (op, design): fewest cycles, ties to the lower energy, then to the earlier slot.
 
-    A short loop over slots on 1-D arrays beats a 2-D argmin here.
+    A short loop over slots on whole arrays beats a 2-D argmin here. With `out` (four contiguous
+    arrays), cycles and the L2, GLB and DRAM energies are written there. Without `array_side` the
+    L2 energy leaves out the mapper's L2 <-> array traffic (the caller charges its own).
     """
-    slots = sel_c.shape[0]
+    slots = tab_c[0].shape[0]
     best_c = best_e = slot = None
     for s in range(slots):
-        xc, xm = sel_c[s].take(idx_c, axis=0), sel_m[s].take(idx_m, axis=0)
-        cyc = np.maximum(xc[:, 0], xm[:, 0])
-        en = xc[:, 1] * el2r + xc[:, 2] * el2w + xm[:, 1]
+        cyc = tab_c[0][s].take(idx_c, out=out[0] if s == 0 and out is not None else None)
+        np.maximum(cyc, tab_m[0][s].take(idx_m), out=cyc)
+        en = tab_c[1][s].take(idx_c)
+        en *= el2r
+        w = tab_c[2][s].take(idx_c)
+        w *= el2w
+        en += w
+        en += tab_m[1][s].take(idx_m)
         if s == 0:
             best_c, best_e = cyc, en
+            if slots > 2:
+                slot = np.zeros(cyc.shape, np.intp)
             continue
-        better = (cyc < best_c) | ((cyc == best_c) & (en < best_e))
-        best_c = np.minimum(cyc, best_c)
+        better = cyc < best_c
+        better |= (cyc == best_c) & (en < best_e)
+        np.minimum(best_c, cyc, out=best_c)
         if s < slots - 1:
-            best_e = best_e + (en - best_e) * better
-        slot = better.astype(np.intp) if slot is None else slot + (s - slot) * better
-    shape = np.broadcast_shapes(best_c.shape, best_e.shape)
-    slot_i = np.zeros(shape, np.intp) if slot is None else np.broadcast_to(slot, shape)
-    pick_c = slot_i * total_c + idx_c
-    pick_m = slot_i * total_m + idx_m
-    parts = flat_parts.take(pick_m, axis=0)
-    rw = flat_c.take(pick_c, axis=0)
-    l2_pe = rw[:, 0] * el2r + rw[:, 1] * el2w
-    return best_c, l2_pe + parts[:, 0], parts[:, 1], parts[:, 2], slot_i, pick_c, pick_m, l2_pe
+            np.putmask(best_e, better, en)
+        if slots == 2:
+            slot = better.astype(np.intp)  # two slots: the second where it is better
+        else:
+            np.putmask(slot, better, s)
+    if slot is None:
+        slot = np.zeros(best_c.shape, np.intp)
+    pick_c = slot * total_c
+    pick_c += idx_c
+    pick_m = slot * total_m
+    pick_m += idx_m
+    if array_side:
+        l2_pj = tab_c[1].reshape(-1).take(pick_c, out=None if out is None else out[1])
+        l2_pj *= el2r
+        w = tab_c[2].reshape(-1).take(pick_c)
+        w *= el2w
+        l2_pj += w
+        l2_pj += tab_parts[0].take(pick_m)
+    else:
+        l2_pj = tab_parts[0].take(pick_m, out=None if out is None else out[1])
+    if out is None:
+        return best_c, l2_pj, tab_parts[1].take(pick_m), tab_parts[2].take(pick_m), slot, pick_c, pick_m
+    tab_parts[1].take(pick_m, out=out[2])
+    tab_parts[2].take(pick_m, out=out[3])
+    return out
 
 
 def _detail(
@@ -325,7 +382,7 @@ def _detail(
     slot = full(slot, n).astype(np.int64)
     first = FIRST_BATCH_SLOT
     info["partition"] = np.minimum(slot, first).astype(np.float64)  # index into PARTITIONS
-    m, _, nn, b = p.floats
+    m, _, nn, b = (a.astype(np.float64) for a in p.shape)
     active_n = ceil_div(nn, ceil_div(nn, ctx.clusters))  # clusters that get columns
     active_m = ceil_div(m, ceil_div(m, ctx.clusters))
     used = np.minimum(batch_used(ctx.clusters, np.maximum(slot - first, 0)), b)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import HardwareError
 
-__all__ = ["ceil_div", "dense", "codes_any", "combine", "representatives", "per_distinct", "full", "batch_length", "MAX_DENSE_SPAN"]
+__all__ = ["ceil_div", "dense", "codes_any", "combine", "representatives", "per_distinct", "full", "batch_length", "pick_rows", "MAX_DENSE_SPAN"]
 
 MAX_DENSE_SPAN = 1 << 16  # value range up to which integer codes are built with a lookup table
 
@@ -68,15 +68,26 @@ def representatives(codes: np.ndarray, count: int) -> np.ndarray:
     return rep
 
 
-def per_distinct(fn: Callable[..., np.ndarray], *fields: np.ndarray) -> np.ndarray:
-    """fn(*fields) for every row, evaluated once per distinct row of the (integer) fields."""
+def pick_rows(pick: np.ndarray) -> np.ndarray:
+    """Flat indices of a[pick[j], j] in a C-contiguous (rows, len(pick)) array: take_along_axis without its overhead."""
+    global _ARANGE
+    if _ARANGE.size < pick.size:
+        _ARANGE = np.arange(pick.size)
+    flat = pick * pick.size
+    flat += _ARANGE[: pick.size]
+    return flat
+
+
+def per_distinct(fn: Callable[..., Any], *fields: np.ndarray) -> Any:
+    """fn(*fields) for every row, evaluated once per distinct row of the (integer) fields (fn may return a tuple)."""
     n = len(fields[0])
     codes, count = combine([dense(f) for f in fields], n)
     if count >= n:
         return fn(*fields)
     rep = representatives(codes, count)
     values = fn(*(f.take(rep) for f in fields))
-    return values.take(codes) if codes.size == n else np.repeat(values, n)
+    back = lambda v: v.take(codes) if codes.size == n else np.repeat(v, n)  # noqa: E731
+    return tuple(back(v) for v in values) if isinstance(values, tuple) else back(values)
 
 
 def full(a: Any, n: int) -> np.ndarray:

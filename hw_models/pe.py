@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .errors import HardwareError
-from .grouping import ceil_div
+from .grouping import ceil_div, codes_any, combine, dense, pick_rows, representatives
 
 __all__ = [
     "DATAFLOWS",
@@ -42,7 +42,6 @@ _C_IS_OS = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])[:, None]  # output-stationar
 _C_IS_WS = np.array([True, True, False, False, False, False])[:, None]  # the stationary operand is the weights
 _PIPELINE_FILL = 2.0  # the "2R" of SCALE-Sim's fold cycles: R to load a tile, R to ripple through
 _PIPELINE_OFFSET = 2.0  # the "- 2" of SCALE-Sim's fold cycles 2R + C + T - 2
-_FAR = 1e300  # added to rule a candidate out of a min() without inf - inf = nan
 # l2_link codes (config.L2_LINKS order)
 LINK_SHARED, LINK_READ_WRITE, LINK_PER_OPERAND = 0, 1, 2
 
@@ -177,6 +176,7 @@ def pe_level(
     fill: float = 1.0,
     allowed: Arr | None = None,
     detail: bool = False,
+    codes: tuple[Arr, int, Arr, int] | None = None,
 ) -> PeLevel:
     """The one PE model: the best (dataflow, orientation, register tiling) per problem (M, K, N) = dims (3, V).
 
@@ -186,12 +186,120 @@ def pe_level(
     latch and l2_link codes.
     Register tilings tried: q <= p words for p = 1, 2, 4, ... <= the register's words, along
     either array dimension; more register words only add candidates, so latency never rises.
-    Among equally fast candidates the one with the fewest L2 accesses wins.
+    Among equally fast candidates the one with the fewest L2 accesses wins, then the earlier
+    candidate (dataflow-major, then one word, (2, columns), (2, rows), (4, columns), ...).
+
+    Every candidate's cycles and traffic depend on the problem and the array but not on the L2
+    port, which only enters the final max(compute, words / l2bw): the candidates are built once
+    per distinct problem without the port and then chosen for each port width present.
+    `codes` (from port_codes) may be given by a caller that already has them.
     """
-    arr = np.stack([D, W])  # (2 array sides, V)
-    rows, cols = arr[_C_ROWSIDE], arr[_C_COLSIDE]  # (6, V)
-    sr, sc, t = dims[_C_ROW], dims[_C_COL], dims[_C_TIME]
-    os = _C_IS_OS
+    hw = (D, W, reg_words, stationary_ok, latch, link)
+    opts = (links, fill, allowed, detail)
+    v = dims.shape[1]
+    if v <= _MIN_SPLIT or np.ndim(l2bw) != 1:
+        codes = None
+    elif codes is None:
+        codes = port_codes(dims, hw, l2bw)
+    if codes is None or codes[1] == v:
+        return _pick(_candidates(dims, hw, opts, l2bw), l2bw, detail)
+    u_codes, count, b_codes, n_ports = codes
+    u_codes = np.broadcast_to(u_codes, (v,))
+    b_codes = np.broadcast_to(b_codes, (v,))
+    rep = representatives(u_codes, count)
+    cand = _candidates(dims.take(rep, axis=1), tuple(np.take(a, rep) for a in hw), opts, None)
+    flat = b_codes * count + u_codes
+    seen = np.zeros(count * n_ports, bool)
+    seen[flat] = True
+    n_pairs = int(np.count_nonzero(seen))
+    if count * n_ports <= _MAX_SPLIT_WASTE * n_pairs:
+        # Every (problem, port) pair (nearly) occurs: choose for each port on all problems.
+        ports = l2bw.take(representatives(b_codes, n_ports))
+        res = _concat([_pick(cand, ports[:, None, None], detail)], flat)
+    else:
+        pairs = representatives(flat, count * n_ports)[seen]  # a row of each (problem, port) pair
+        slot = np.cumsum(seen) - 1
+        bw = l2bw.take(pairs)
+        res = _concat([_pick(cand.columns(u_codes.take(pairs)), bw, detail)], slot.take(flat))
+    small = cand.small_rows.take(u_codes)
+    if np.any(small):
+        # Tiny folds: a shorter fold height may win, judged against the problem's own port.
+        idx = np.nonzero(small)[0]
+        bw = l2bw.take(idx)
+        sub_cand = cand.columns(u_codes.take(idx))
+        sub_cand.refold(dims.take(idx, axis=1), tuple(np.take(a, idx) for a in hw), opts, bw)
+        sub = _pick(sub_cand, bw, detail)
+        for dst, src in zip((res.cycles, res.reads, res.writes), (sub.cycles, sub.reads, sub.writes)):
+            dst[idx] = src
+        if detail:
+            for key, val in sub.detail.items():
+                res.detail[key][idx] = val
+    return res
+
+
+# Fewer problems than this are costed as they come (the deduplication would cost more than it saves).
+_MIN_SPLIT = 64
+# Choose per port on every (problem, port) pair while at most this share of the pairs is unused.
+_MAX_SPLIT_WASTE = 1.5
+
+
+def port_codes(dims: Arr, hw: tuple[Arr, ...], l2bw: Arr) -> tuple[Arr, int, Arr, int]:
+    """Dense codes of the problems without the L2 port (dims and D, W, register, latch, link) and of the port."""
+    v = dims.shape[1]
+    bw_int = l2bw.astype(np.int64)
+    b_codes, n_ports = dense(bw_int) if np.array_equal(bw_int, l2bw) else codes_any(l2bw)
+    u_codes, count = combine([dense(a.astype(np.int64)) for a in (*dims, *hw)], v)
+    u_codes, count = dense(np.broadcast_to(u_codes, (v,)))
+    return u_codes, count, b_codes, n_ports
+
+
+def _concat(results: list[PeLevel], index: Arr) -> PeLevel:
+    """Rows `index` of the results laid end to end."""
+    if len(results) > 1:
+        back = lambda *vs: np.concatenate(vs).take(index)  # noqa: E731
+    else:
+        back = lambda v: v.take(index)  # noqa: E731
+    return PeLevel(
+        back(*(r.cycles for r in results)), back(*(r.reads for r in results)), back(*(r.writes for r in results)),
+        {key: back(*(r.detail[key] for r in results)) for key in results[0].detail} if results[0].detail else None,
+    )
+
+
+class _Candidates:
+    """Every candidate of R problems as (C, R) arrays in tie-break order (compute = inf where illegal)."""
+
+    __slots__ = ("compute", "lw", "acc", "reads", "writes", "q", "axis", "choice", "small_rows", "one_word")
+
+    def __init__(self, compute: Arr, lw: Arr, reads: Arr, writes: Arr, q: Arr | None, axis: Arr, choice: Arr, small_rows: Arr,
+                 one_word: Arr) -> None:
+        self.compute, self.lw, self.reads, self.writes = compute, lw, reads, writes
+        self.acc = reads + writes
+        self.q, self.axis, self.choice, self.small_rows = q, axis, choice, small_rows
+        self.one_word = one_word  # row of each of the six one-word candidates (-1: left out)
+
+    def columns(self, idx: Arr) -> "_Candidates":
+        q = None if self.q is None else self.q.take(idx, axis=1)
+        return _Candidates(self.compute.take(idx, axis=1), self.lw.take(idx, axis=1), self.reads.take(idx, axis=1),
+                           self.writes.take(idx, axis=1), q, self.axis, self.choice, self.small_rows.take(idx), self.one_word)
+
+    def refold(self, dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr) -> None:
+        """Redo the one-word candidates of these problems with shorter folds tried against their own port."""
+        links, fill = opts[:2]
+        sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw)
+        compute, lw, reads, wr, _, _ = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, None, hw[2])
+        here = self.one_word >= 0
+        at = self.one_word[here]
+        illegal = np.isinf(self.compute[at])
+        new = compute[here]
+        new[illegal] = np.inf
+        self.compute[at], self.lw[at], self.reads[at], self.writes[at] = new, lw[here], reads[here], wr[here]
+        self.acc[at] = reads[here] + wr[here]
+
+
+def _geometry(dims: Arr, hw: tuple[Arr, ...]) -> tuple[Any, ...]:
+    """Per candidate (6, R): stationary rows and columns, time, array rows and columns; latch and link codes."""
+    D, W, _, _, latch, link = hw
+    arr = np.stack([D, W])  # (2 array sides, R)
     # A uniform latch setting is a scalar: np.where on it is then free.
     latch_arr = np.asarray(latch)
     if latch_arr.size and np.all(latch_arr == latch_arr.flat[0]):
@@ -199,73 +307,155 @@ def pe_level(
     else:
         latch6 = latch_arr[None, :] if latch_arr.ndim else latch
     link6 = link[None, :] if np.ndim(link) else link
-    mask = None if allowed is None else np.asarray(allowed).reshape(6)[:, None]
-    best = None
-    max_words = float(np.max(reg_words)) if np.size(reg_words) else 1.0
+    return dims[_C_ROW], dims[_C_COL], dims[_C_TIME], arr[_C_ROWSIDE], arr[_C_COLSIDE], latch6, link6
+
+
+def _tiny(sc: Arr, t: Arr, rows: Arr, cols: Arr, fill: float, words: Arr) -> Arr:
+    """Candidates whose folds are so short that a shorter fold height may beat the full one.
+
+    The full height is provably best when c + T - 2 >= 2 (docs/hardware-model.md 4); with a spare
+    register word the next fold's load hides under the stream, so T counts as 0 there.
+    """
+    c1 = ceil_div(sc, ceil_div(sc, cols))
+    t_eff = t if np.all(np.asarray(words) < 2.0) else np.where(words >= 2.0, 0.0, t)
+    return (c1 + t_eff - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
+
+
+def _one_word(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, latch6: Any, link6: Any, links: frozenset, fill: float,
+              l2bw: Arr | None, cache: dict | None, words: Arr) -> tuple[Arr, ...]:
+    """The six one-word candidates: (compute, L2 link words, reads, writes, q, problems with tiny folds).
+
+    Tiny folds may run faster at a shorter height; with l2bw, those are tried against that port.
+    """
+    os = _C_IS_OS
+    compute, st, row, col, wr, q = _tile(sr, sc, t, rows, cols, 1.0, False, latch6, fill, os, cache, words)
+    small = _tiny(sc, t, rows, cols, fill, words)
+    small_rows = small.any(axis=0)
+    if l2bw is not None and np.any(small):
+        compute, st, row, col, wr = _shorter_folds(
+            small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links, words))
+        small_rows = np.zeros(small_rows.shape, bool)
+    reads = st + row + col
+    return compute, _link_words(st, row, col, wr, link6, links, reads), reads, wr, q, small_rows
+
+
+def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr | None) -> _Candidates:
+    """All (candidate, register tiling) pairs of the R problems; with l2bw, tiny folds are also tried shorter."""
+    reg_words, stationary_ok = hw[2], hw[3]
+    links, fill, allowed, detail = opts
+    sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw)
+    os = _C_IS_OS
+    n = dims.shape[1]
     # Every power of two up to the largest register in the batch, on both axes (per problem the
     # candidate set depends only on its own register size, never on the rest of the batch).
-    combos: list[tuple[float, bool]] = [(1.0, False)]
+    max_words = float(np.max(reg_words)) if np.size(reg_words) else 1.0
+    powers = []
     p = 2.0
     while p <= max_words:
-        combos += [(p, False), (p, True)]
+        powers.append(p)
         p *= 2.0
+    n_p = len(powers)
     # With weights-only registers everywhere, only the two WS candidates can use more words.
     any_stationary = bool(np.any(stationary_ok))
-    all_stationary = bool(np.all(stationary_ok))
+    s = 6 if any_stationary else 2
     cache: dict = {}
-    for p, axis_rows in combos:
-        sub = slice(None) if p == 1.0 or any_stationary else slice(0, 2)
-        args = (sr[sub], sc[sub], t[sub], rows[sub], cols[sub])
-        compute, st, row, col, wr, q = _tile(*args, p, axis_rows, latch6, fill, os[sub], cache, reg_words)
-        if p == 1.0:
-            c1 = ceil_div(sc, ceil_div(sc, cols))
-            # The full height is provably best when c + T - 2 >= 2; with a spare register word the
-            # next fold's load hides under the stream, so T counts as 0 there.
-            t_eff = t if max_words < 2.0 else np.where(reg_words >= 2.0, 0.0, t)
-            small = (c1 + t_eff - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
-            if np.any(small):
-                compute, st, row, col, wr = _shorter_folds(small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links, reg_words))
-        reads = st + row + col
-        lw = _link_words(st, row, col, wr, link6, links, reads)
-        value = np.maximum(compute, lw / l2bw)
-        if p > 1.0:
-            ok = p <= reg_words
-            if any_stationary:
-                ok = ok[None, :] & (_C_IS_WS | stationary_ok[None, :])
-            value = np.where(ok, value, np.inf)
-        elif not all_stationary:
-            # A weights-only register holds no partial sum (OS) and no input (IS): where the register
-            # may hold only weights, only the weight-stationary candidates are legal, even at one word.
-            value = np.where(_C_IS_WS | stationary_ok[None, :], value, np.inf)
-        if mask is not None:
-            value = np.where(mask[sub], value, np.inf)
-        acc = reads + wr
-        if best is None:
-            first = (value, acc, reads, wr, compute, q, 0.0, lw) if detail else (value, acc, reads, wr)
-            best = [np.array(np.broadcast_to(a, value.shape), dtype=np.float64) for a in first]
+    # Legal: a weights-only register allows only WS; p words need a register of p words.
+    legal0 = np.ones((6, n), bool) if bool(np.all(stationary_ok)) else (_C_IS_WS | stationary_ok[None, :])
+    if allowed is not None:
+        legal0 = legal0 & np.asarray(allowed).reshape(6)[:, None]
+    # Without any stationary register, the one-word OS and IS candidates are illegal everywhere:
+    # they are left out while every problem has a legal WS candidate.
+    tail = 0 if s == 6 or bool(legal0[:2].any(axis=0).all()) else 6 - s
+    # Layout, in tie-break order: per candidate c < s, [one word, (2, cols), (2, rows), (4, cols), ...],
+    # then the one-word candidates c >= s (if kept).
+    k = 1 + 2 * n_p
+    total = s * k + tail
+    names = ("compute", "lw", "reads", "writes", "q") if detail else ("compute", "lw", "reads", "writes")
+    out = {f: np.empty((total, n)) for f in names}
+    head = {f: out[f][: s * k].reshape(s, k, n) for f in names}
+    legal = np.empty((total, n), bool)
+    lhead = legal[: s * k].reshape(s, k, n)
+    lhead[:, 0] = legal0[:s]
+    if tail:
+        legal[s * k :] = legal0[s:]
+    small_rows = _tiny(sc, t, rows, cols, fill, reg_words).any(axis=0)
+    # One word is the p = 1 of the column tilings (q = 1 along either axis), unless tiny folds
+    # are to be tried shorter or the one-word OS and IS candidates are kept beside the WS ones.
+    one_in_block = not tail and not (l2bw is not None and bool(small_rows.any()))
+    if not one_in_block:
+        compute, lw, reads, wr, q, small_rows = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, cache, reg_words)
+        for f, v in zip(("compute", "lw", "reads", "writes", "q"), (compute, lw, reads, wr, q)):
+            if f in out:
+                head[f][:, 0] = v[:s]
+                if tail:
+                    out[f][s * k :] = v[s:]
+        if s < 6:
+            # The one-word pass already holds what does not depend on p, for all six candidates.
+            hit = cache.get((False, sr.shape))
+            if hit is not None:
+                cache[(False, (s, n))] = tuple(h[:s] for h in hit)
+    args = (sr[:s], sc[:s], t[:s], rows[:s], cols[:s])
+    if n_p:
+        pa = np.array(powers)[:, None, None]  # (P, 1, 1)
+        lhead[:, 1:] = (legal0[:s, None, :] & (pa[:, 0] <= reg_words)[None]).repeat(2, axis=1)
+    for axis_rows in (False, True):
+        if axis_rows and not n_p:
+            break
+        first = one_in_block and not axis_rows
+        pa_here = np.array(([1.0] if first else []) + powers)[:, None, None]
+        if not pa_here.size:
             continue
-        b0 = best[0][sub]
-        better = (value < b0) | ((value == b0) & (acc < best[1][sub]))
-        news = (value, acc, reads, wr, compute, q, float(axis_rows), lw) if detail else (value, acc, reads, wr)
-        for i, new in enumerate(news):
-            np.copyto(best[i][sub], new, where=better)
-    value, acc, reads, writes = best[0], best[1], best[2], best[3]
-    vmin = value.min(axis=0)
-    masked = acc + _FAR * (value > vmin)
-    pick = np.argmin(masked, axis=0)[None]
-    take = lambda v: np.take_along_axis(np.broadcast_to(v, value.shape), pick, 0)[0]  # noqa: E731
+        compute, st, row, col, wr, q = _tile(*args, pa_here, axis_rows, latch6, fill, os[:s], cache, reg_words)
+        reads = st + row + col
+        values = (compute, _link_words(st, row, col, wr, link6, links, reads), reads, wr, q)
+        shape = (pa_here.shape[0], s, n)
+        for f, v in zip(("compute", "lw", "reads", "writes", "q"), values):
+            if f not in out:
+                continue
+            v = np.broadcast_to(v, shape).transpose(1, 0, 2)  # (s, p, R)
+            if first:
+                head[f][:, 0] = v[:, 0]
+                v = v[:, 1:]
+            if n_p:
+                head[f][:, 1 + axis_rows :: 2] = v
+    axis = np.zeros((total,))
+    axis[: s * k].reshape(s, k)[:, 2::2] = 1.0
+    choice = np.concatenate([np.repeat(np.arange(s, dtype=np.float64), k), np.arange(s, 6, dtype=np.float64)[:tail]])
+    compute = out["compute"]
+    illegal = ~legal
+    if illegal.any():
+        compute[illegal] = np.inf
+    one_word = np.concatenate([np.arange(s) * k, s * k + np.arange(6 - s) if tail else np.full(6 - s, -1)])
+    return _Candidates(compute, out["lw"], out["reads"], out["writes"], out.get("q"), axis, choice, small_rows, one_word)
+
+
+def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
+    """The best candidate per problem for L2 port(s) l2bw: fewest cycles, then fewest L2 accesses, then the earliest.
+
+    l2bw of shape (ports, 1, 1) chooses for every port at once (results port-major, ports x R).
+    """
+    value = np.maximum(cand.compute, cand.lw / l2bw)  # (C, R), or (ports, C, R) for an array of ports
+    vmin = value.min(axis=-2)
+    masked = np.where(value == vmin[..., None, :], cand.acc, np.inf)
+    pick = masked.argmin(axis=-2)
+    if pick.ndim == 1:
+        flat = pick_rows(pick)
+    else:  # port-major: problem j under port b takes row pick[b, j] of the (C, R) arrays
+        flat = (pick * pick.shape[-1] + np.arange(pick.shape[-1])).reshape(-1)
+        vmin, pick = vmin.reshape(-1), pick.reshape(-1)
+    take = lambda v: v.reshape(-1).take(flat)  # noqa: E731
     info = None
     if detail:
         info = {
-            "compute_cycles": take(best[4]),
-            "l2_pe_reads": take(reads),
-            "l2_pe_writes": take(writes),
-            "pe_choice": pick[0].astype(np.float64),
-            "register_words_used": take(best[5]),
-            "register_axis": take(best[6]),
-            "l2_link_words": take(best[7]),
+            "compute_cycles": take(cand.compute),
+            "l2_pe_reads": take(cand.reads),
+            "l2_pe_writes": take(cand.writes),
+            "pe_choice": cand.choice.take(pick),
+            "register_words_used": take(cand.q),
+            "register_axis": cand.axis.take(pick),
+            "l2_link_words": take(cand.lw),
         }
-    return PeLevel(vmin, take(reads), take(writes), info)
+    return PeLevel(vmin, take(cand.reads), take(cand.writes), info)
 
 
 def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) -> tuple[Arr, ...]:
@@ -281,22 +471,20 @@ def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) 
     b = lambda a: np.broadcast_to(np.asarray(a, np.float64), shape)[idx]  # noqa: E731
     s_sr, s_sc, s_t, s_rows, s_cols, s_bw, s_os = (b(a) for a in (sr, sc, t, rows, cols, np.broadcast_to(bw, shape), os))
     s_link, s_words = b(link), b(words)
-    best = [o[idx] for o in out]
-    best_v = np.maximum(best[0], _link_words(*best[1:], s_link, links) / s_bw)
-    j = 1
-    while True:
-        height = np.floor(s_rows / 2.0**j)
-        ok = height >= 1
-        if not np.any(ok):
-            break
-        new = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os, words=s_words)[:5]
-        v = np.maximum(new[0], _link_words(*new[1:], s_link, links) / s_bw)
-        acc_new, acc_best = sum(new[1:]), sum(best[1:])
-        better = ok & ((v < best_v) | ((v == best_v) & (acc_new < acc_best)))
-        for bb, nn in zip(best, new):
-            bb[better] = nn[better]
-        best_v = np.where(better, v, best_v)
-        j += 1
+    # All heights rows // 2^j at once (j = 0 is the full height); the first of the fastest, then
+    # fewest-access heights wins, as in a pass from j = 0 up that keeps strict improvements.
+    top = float(s_rows.max())
+    j_max = 0
+    while np.floor(top / 2.0 ** (j_max + 1)) >= 1:
+        j_max += 1
+    height = np.floor(s_rows / 2.0 ** np.arange(1, j_max + 1)[:, None])  # (J, m)
+    new = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os, words=s_words)[:5]
+    fields = [np.concatenate([o[idx][None], np.broadcast_to(nn, height.shape)]) for o, nn in zip(out, new)]
+    v = np.maximum(fields[0], _link_words(*fields[1:], s_link, links) / s_bw)
+    v[1:][height < 1] = np.inf
+    acc = fields[1] + fields[2] + fields[3] + fields[4]
+    flat = pick_rows(np.where(v == v.min(axis=0), acc, np.inf).argmin(axis=0))
+    best = [f.reshape(-1).take(flat) for f in fields]
     for o, bb in zip(out, best):
         o[idx] = bb
     return tuple(out)

@@ -260,12 +260,16 @@ def test_single_config_is_accepted_and_unlimited_memory_is_compute_bound():
 
 def test_results_do_not_depend_on_chunking_or_grouping(monkeypatch):
     import hw_models.gemm as mapping
+    import hw_models.pe as pe
 
     wl, hw = _random_pairs(60, seed=5)
     base = evaluate_cost(wl, hw)
     monkeypatch.setattr(mapping, "_CHUNK", 7)  # design-level work in chunks of 7 designs
+    monkeypatch.setattr(mapping, "_WHOLE_GROUP", 0)  # ... op by op
     monkeypatch.setattr(mapping, "_GROUP_UNIQUES", 1)  # every GEMM costed on its own
-    monkeypatch.setattr(mapping, "_DEDUP_SUBPROBLEMS", 0)  # always deduplicate subproblems
-    other = evaluate_cost(wl, hw)
-    assert np.array_equal(base.op_cycles, other.op_cycles)
-    assert np.allclose(base.op_energy_j, other.op_energy_j, rtol=1e-13)
+    monkeypatch.setattr(pe, "_MIN_SPLIT", 0)  # always deduplicate subproblems and split off the L2 port
+    for waste in (1e9, 0.0):  # choose per port on all problems / on the (problem, port) pairs only
+        monkeypatch.setattr(pe, "_MAX_SPLIT_WASTE", waste)
+        other = evaluate_cost(wl, hw)
+        assert np.array_equal(base.op_cycles, other.op_cycles)
+        assert np.allclose(base.op_energy_j, other.op_energy_j, rtol=1e-13)

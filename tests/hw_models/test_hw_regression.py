@@ -7,6 +7,8 @@ import pytest
 from _regression_cases import EXPECTED, PROFILES, all_outputs, unpack
 
 RTOL = 1e-9
+# Costing every case takes minutes (1.3 M values over both profiles): the full suite runs it, the fast tier not.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
