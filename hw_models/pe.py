@@ -127,11 +127,17 @@ def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Any) -> Ar
     more. The skew (ripple and drain) stays per group: the new words take over once the last
     input of the current group has passed every PE (one swap for the whole array).
     """
-    serial = g * (q * (load + t) + skew)
-    if np.all(np.asarray(words) < 2.0):
-        return serial
-    piped = q * (load + t) + (g - 1.0) * q * np.maximum(t, load) + g * skew
-    return np.where(2.0 * q <= words, piped, serial)
+    words = np.asarray(words)
+    if np.all(words < 2.0):
+        return g * (q * (load + t) + skew)
+    spare = 2.0 * q <= words
+    first = q * (load + t)
+    piped = (g - 1.0) * q * np.maximum(t, load)
+    piped += first
+    piped += g * skew
+    if np.all(spare):
+        return piped
+    return np.where(spare, piped, g * (first + skew))
 
 
 def _link_words(st: Arr, row: Arr, col: Arr, writes: Arr, link: Any, links: frozenset, reads: Arr | None = None) -> Arr:
@@ -310,15 +316,23 @@ def _geometry(dims: Arr, hw: tuple[Arr, ...]) -> tuple[Any, ...]:
     return dims[_C_ROW], dims[_C_COL], dims[_C_TIME], arr[_C_ROWSIDE], arr[_C_COLSIDE], latch6, link6
 
 
-def _tiny(sc: Arr, t: Arr, rows: Arr, cols: Arr, fill: float, words: Arr) -> Arr:
+def _tiny(sc: Arr, sr: Arr, t: Arr, rows: Arr, cols: Arr, fill: float, words: Arr) -> Arr:
     """Candidates whose folds are so short that a shorter fold height may beat the full one.
 
-    The full height is provably best when c + T - 2 >= 2 (docs/hardware-model.md 4); with a spare
-    register word the next fold's load hides under the stream, so T counts as 0 there.
+    One-word register (serial folds, cost f*(2r + c + T - 2) over f row folds of r rows): the
+    full height is provably best when c + T - 2 >= 2 (docs/hardware-model.md 4). Double-buffered
+    (a spare register word): the next fold's load of r cycles hides under the stream, and the
+    full height is provably best when T >= r + 2 - c with T >= r, or, with T <= r, when c >= 4,
+    or c >= 2 and one row fold (docs/hardware-model.md 4, *Rows R, double-buffered*).
     """
     c1 = ceil_div(sc, ceil_div(sc, cols))
-    t_eff = t if np.all(np.asarray(words) < 2.0) else np.where(words >= 2.0, 0.0, t)
-    return (c1 + t_eff - _PIPELINE_OFFSET < _PIPELINE_FILL) & (rows > 1.0) & (fill > 0)
+    tiny = c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL
+    if not np.all(np.asarray(words) < 2.0):
+        f1 = ceil_div(sr, rows)
+        r1 = ceil_div(sr, f1)
+        best_full = ((t >= r1) & (t + c1 - _PIPELINE_OFFSET >= r1)) | ((t <= r1) & ((c1 >= 4.0) | ((f1 == 1.0) & (c1 >= 2.0))))
+        tiny = np.where(words >= 2.0, ~best_full, tiny)
+    return tiny & (rows > 1.0) & (fill > 0)
 
 
 def _one_word(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, latch6: Any, link6: Any, links: frozenset, fill: float,
@@ -329,7 +343,7 @@ def _one_word(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, latch6: Any, link6
     """
     os = _C_IS_OS
     compute, st, row, col, wr, q = _tile(sr, sc, t, rows, cols, 1.0, False, latch6, fill, os, cache, words)
-    small = _tiny(sc, t, rows, cols, fill, words)
+    small = _tiny(sc, sr, t, rows, cols, fill, words)
     small_rows = small.any(axis=0)
     if l2bw is not None and np.any(small):
         compute, st, row, col, wr = _shorter_folds(
@@ -378,7 +392,7 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     lhead[:, 0] = legal0[:s]
     if tail:
         legal[s * k :] = legal0[s:]
-    small_rows = _tiny(sc, t, rows, cols, fill, reg_words).any(axis=0)
+    small_rows = _tiny(sc, sr, t, rows, cols, fill, reg_words).any(axis=0)
     # One word is the p = 1 of the column tilings (q = 1 along either axis), unless tiny folds
     # are to be tried shorter or the one-word OS and IS candidates are kept beside the WS ones.
     one_in_block = not tail and not (l2bw is not None and bool(small_rows.any()))
