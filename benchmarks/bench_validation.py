@@ -157,6 +157,8 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                     # the paper's own design (l2_bw unknown: the one of 32/64/128 that is best for `key`)
                     same = t[np.logical_and.reduce([t[k] == v for k, v in zip(HW_KEYS, p[2:])])]
                     results[(label, prof, model, which, "at_paper")] = _best(same, key)
+                # the minimum-carbon design without the all-hw mode's 0.1 s bound (TOPS and area only)
+                results[(label, prof, model, "unbounded")] = _best(r.table[r.table["meets_tops"] & r.table["meets_area_um2"]], "total_kg")
     elapsed = time.perf_counter() - t0
     n_sweeps = len(SCENARIOS) * len(profiles) * len(PAPER_TABLE2)
     # How flat the carbon landscape is: our grid optimum over our cost of the paper's min-carbon design.
@@ -236,8 +238,78 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
         head += (f"\n\nProfile `{code}` reproduces the most rows in scenario `{top[0]}` at {top[1]:g} MHz: {verdict[top][3]} of "
                  f"{2 * len(PAPER_TABLE2)} within {TABLE2_TOL:.0%} in carbon and latency. The others: "
                  + "; ".join(misses.get(top, [])) + ".")
-    facts = {"flat_range": f"{min(flat):.2f}-{max(flat):.2f}"}
+    facts = {"flat_range": f"{min(flat):.2f}-{max(flat):.2f}", "unbounded": _unbounded_text(results, profiles)}
+    if code in profiles:
+        head += "\n\n" + miss_breakdown(results, top, code)
     return head + "\n" + "\n".join(lines), results, facts
+
+
+def _unbounded_text(results: dict, profiles: list[str]) -> str:
+    """Where each profile's minimum-carbon design lands without the 0.1 s bound, over every scenario and model."""
+    parts = []
+    for prof in profiles:
+        rows = [results[(label, prof, model, "unbounded")] for label, *_ in SCENARIOS for model in PAPER_TABLE2]
+        ms = [float(r["latency_s"]) * 1e3 for r in rows]
+        arrays = sorted({(int(r["pe_width"]), int(r["pe_depth"])) for r in rows}, key=lambda wd: (wd[0] * wd[1], wd))
+        over = sum(m > LIMITS["latency_s"] * 1e3 for m in ms)
+        parts.append(f"`{prof}` at {min(ms):.0f}-{max(ms):.0f} ms on {arrays[0][0]}x{arrays[0][1]} to "
+                     f"{arrays[-1][0]}x{arrays[-1][1]} arrays ({over} of {len(rows)} model-scenario pairs over 100 ms)")
+    return "; ".join(parts)
+
+
+def miss_breakdown(results: dict, key: tuple, profile: str) -> str:
+    """Our latency of each paper design that misses, split into attention GEMMs (batched), other GEMMs and vector ops."""
+    scen_name, mhz, _ = key
+    label = next(s[0] for s in SCENARIOS if s[1] == scen_name and s[2] == mhz)
+    rows, att_share = [], []
+    for model, paper in PAPER_TABLE2.items():
+        wl = lower(table2_model(model))
+        for which, p in (("min-carbon", paper[0]), ("min-latency", paper[1])):
+            row = results[(label, profile, model, which, "at_paper")]
+            c_ratio, l_ratio = row["total_kg"] / p[0], row["latency_s"] * 1e3 / p[1]
+            if abs(c_ratio - 1) <= TABLE2_TOL and abs(l_ratio - 1) <= TABLE2_TOL:
+                continue
+            hw = H.HardwareConfig.from_mapping({k: int(row[k]) for k in H.SEARCH_KEYS} | {"frequency_mhz": mhz}, base=H.HardwareConfig())
+            ops = H.evaluate_cost(wl, hw, profile=profile).op_table(0)
+            att = sum(o["latency_s"] for o in ops if o["kind"] == "gemm" and o["name"].split(".")[-1].startswith("attn")) * 1e3
+            gemm = sum(o["latency_s"] for o in ops if o["kind"] == "gemm") * 1e3 - att
+            l2_bound = sum(o["latency_s"] for o in ops if o["kind"] == "gemm" and o["bound"] == "l2"
+                           and not o["name"].split(".")[-1].startswith("attn")) * 1e3
+            vec = float(row["latency_s"]) * 1e3 - att - gemm
+            att_share.append(att / (float(row["latency_s"]) * 1e3))
+            rows.append([model, which, f"{p[2]} x {p[3]}x{p[4]}, {p[5]} KB, {p[6]} MB, bw {int(row['l2_bw'])}", f"{p[0]:.2f}",
+                         f"{c_ratio:.2f}", f"{p[1]:.1f}", f"{row['latency_s'] * 1e3:.1f}", f"{l_ratio:.2f}", f"{att:.2f}",
+                         f"{gemm:.2f}", f"{l2_bound:.2f}", f"{vec:.2f}", f"{(float(row['latency_s']) * 1e3 - att) / p[1]:.2f}"])
+    if not rows:
+        return ""
+    slow = [r for r in rows if float(r[7]) > 1 + TABLE2_TOL]
+    fast = [r for r in rows if float(r[7]) < 1 - TABLE2_TOL]
+    note = ""
+    if slow:
+        shares = [float(r[8]) / float(r[6]) for r in slow]
+        fixed = sum(abs(float(r[12]) - 1) <= TABLE2_TOL for r in slow)
+        still = [r for r in slow if float(r[12]) > 1 + TABLE2_TOL]
+        note += (f"\n\nOf the {len(slow)} rows slower than the paper, attention takes {min(shares):.0%}-{max(shares):.0%} of our "
+                 f"latency, and without it {fixed} of them would be within {TABLE2_TOL:.0%}. Under the reference's exact-divisor "
+                 "unroll a 197-token attention GEMM keeps only the heads x 64 part of a large array busy (the TinyCLIP-8M "
+                 "example above), so its cycles do not fall as the array grows, which is why the minimum-latency designs miss "
+                 "most; the reference's Sunstone gives the same cycles (the Sunstone table above), so this is what the public "
+                 "code computes, not a difference of ours.")
+        if still:
+            note += (" Without attention still over: " + ", ".join(f"{r[0]} {r[1]} ({r[12]}; {r[10]} of its {r[9]} ms of other "
+                                                                  "GEMMs L2-bound)" for r in still)
+                     + ": the whole array's register-level traffic over the one shared `l2_bw` (`tc_l2_bw_shared`, "
+                     "with the reference's Sunstone's own cycles as slow or slower: the Sunstone table above).")
+    if fast:
+        note += (f" The {len(fast)} rows faster than the paper are " + ", ".join(f"{r[0]} {r[1]} ({r[7]})" for r in fast)
+                 + (": the paper's large-model latencies run far below peak compute (see above), and the reference's "
+                    "Sunstone cycles agree with ours there too (the Sunstone table above)."
+                    if all(r[0] in ("vit-l-14", "vit-h-14") for r in fast) else "."))
+    return (f"Where our latency goes on the paper's designs that miss (profile `{profile}`, scenario `{scen_name}` at "
+            f"{mhz:g} MHz; attention = the batched Q.K^T and A.V GEMMs; the last column leaves them out):\n\n"
+            + _fmt_table(["model", "design", "paper hardware (our l2_bw)", "paper kg", "kg ratio", "paper ms", "ours ms",
+                          "ms ratio", "attention ms", "other GEMMs ms", "of them L2-bound ms", "vector ms",
+                          "ms ratio without attention"], rows) + note)
 
 
 PEAK_MACS = 16_384  # the TOPS cap: 20.48 TOPS / (2 x 625 MHz)
@@ -458,6 +530,16 @@ def oracles() -> str:
                                  "our util, bound", "oracle uJ", "our uJ", "energy ratio", "MAC energy oracle/ours"], rows))
     head = _fmt_table(["pair", "pairs", "median abs latency error", "90th pct", "worst ratio", "median abs energy error",
                        "goals met (10 %, 25 %, 2x, 15 %)"], summary_rows)
+    cover = []
+    for oracle in ("zigzag", "accelforge"):
+        got = best.get(oracle, {})
+        gemms = [g for g, *_ in GEMMS if any((g, d) in got for d, _ in DESIGNS)]
+        if len(got) < len(GEMMS) * len(DESIGNS):
+            cover.append(f"{ORACLE_LABEL[oracle].split(' vs ')[0]}: {len(got)} of the {len(GEMMS) * len(DESIGNS)} (GEMM, design) "
+                         f"pairs are in the cache ({', '.join(gemms) or 'none'}); the rest were not run with its final "
+                         "configuration, so its row is not yet the full check")
+    if cover:
+        head += "\n\nCoverage: " + "; ".join(cover) + "."
     return head + "\n" + "\n".join(lines)
 
 
@@ -593,8 +675,8 @@ CATransformers (arXiv 2505.01386v4) Table 2 fixes each model and searches the ha
 call and take the minimum-carbon and the minimum-latency design under the TOPS cap of 20.48 and
 latency <= 100 ms. The all-hw mode has no latency constraint (two of the paper's minimum-latency
 rows exceed 50 ms), but its Ax objective threshold for latency is 0.1 s, so its Pareto front ends
-there; without that bound every profile's minimum-carbon design is the smallest array (32x2 or
-64x4) at 130-700 ms. The paper's table does not
+there. Without that bound the minimum-carbon designs (every scenario and model) lie: {unbounded}.
+The paper's table does not
 give `l2_bw`, so "grid steps" counts the distance over clusters, PE width, PE depth, L2 and GLB
 (0: the same design; 1: a neighbour on one axis). Goal: with `catransformers-code`, every carbon
 and latency within 15 % and the hardware the same or a neighbour.
@@ -638,7 +720,8 @@ So the latency of `catransformers-code` is the reference code's on these workloa
 Sunstone's own cycles in place of ours, {sun_close128} of the 14 rows are within 15 % of the
 paper at `l2_bw` 128 (ours: {ours_close128}). The rows that miss miss for the reference's own
 estimator as well: the paper's Table 2 latencies are not what the public code computes for these
-models (read below, after the tables, which rows and why).
+models. Which rows miss, and where our latency goes on them, is in the breakdown after the summary
+table below.
 
 How many layers the reference charges. Its CLIP path costs one layer per tower and multiplies
 it (`phaze/Estimator/carbon_estimator.py`, `estimate_operational_carbon`: carbon, energy and
@@ -762,24 +845,25 @@ Reading the tables (mechanisms; the numbers are in the tables above):
   the 128 partial sums of each 16-step reduction leave in the same cycle: 128 words over a
   32-word port take 4 cycles, 3 of them a stall, every 16 (3/16 of the ideal 170,208 cycles is
   31,914). Our roofline spreads a port's words over the layer (in a systolic array the columns'
-  partial sums reach the edge one cycle apart, not in one burst), so ours is 0.84-0.86x there.
+  partial sums reach the edge one cycle apart, not in one burst), so ours is 0.85-0.86x there.
 - **ZigZag, the attention GEMMs** (197 x 64 x 197, 197 x 197 x 64) have the fewest MACs per fold:
   our per-group ripple and drain (r + c - 2) weighs most there (up to 1.4x on vit_av, P_256x8),
   and ZigZag's partial-sum burst most on Q_128x16 (0.65-0.77x).
-- **AccelForge** now matches our strict setting cycle for cycle on every GEMM where both are bound
-  by the L2 link: with the link a `Toll`, both count the same words (inputs, weights, partial
-  sums, either way) against `l2_bw`, and both map weight-stationary. Before the `Toll`, the
-  oracle's L2 throughput also carried the GLB -> L2 fills and the L2 -> GLB drains (vit_qk on
-  Q_128x16: exactly 64,025 words, 2,001 cycles more); before imperfect spatial factorisation it
-  put the prime 197 on one line of PEs, up to 25x slower than ours on the attention GEMMs (its
-  utilisation exactly 1/128, 1/64, 1/32); and with latency alone as its objective it kept an
-  arbitrary one of the equally fast mappings, some sending partial sums to DRAM (energy 2-6x
-  ours). The remaining gap is the text GEMMs (77 tokens) on P_256x8: AccelForge is bound by the
-  link (its cycles equal our link cycles) and charges no time to fill the array, while ours
-  shifts each fold's weights in through the 256 rows of the transposed array (256 cycles per
-  fold against a 77-token stream; the double-buffered load hides only as much as the stream
-  lasts). A systolic array cannot load a 256-high fold faster than one row per cycle, so we
-  keep it; it is 2 of the 32 pairs.
+- **AccelForge**, in its final configuration, matches our strict setting cycle for cycle on the
+  cases it has been run on (vit_qkv on the four designs, all bound by the L2 link): with the link
+  a `Toll`, both count the same words (inputs, weights, partial sums, either way) against
+  `l2_bw`, and both map weight-stationary. The other seven GEMMs were run only with earlier
+  configurations, whose results the cache no longer holds (see Coverage above); what those runs
+  showed, not re-checked with the final one: before the `Toll`, the oracle's L2 throughput also
+  carried the GLB -> L2 fills and the L2 -> GLB drains (vit_qk on Q_128x16: 64,025 words, 2,001
+  cycles more); before imperfect spatial factorisation it put the prime 197 on one line of PEs, up
+  to 25x slower than ours on the attention GEMMs (its utilisation exactly 1/128, 1/64, 1/32); with
+  latency alone as its objective it kept an arbitrary one of the equally fast mappings, some
+  sending partial sums to DRAM (energy 2-6x ours); and on the text GEMMs (77 tokens) on P_256x8 it
+  charged no time to fill the array, while ours shifts each fold's weights in through the 256 rows
+  of the transposed array (256 cycles per fold against a 77-token stream; the double-buffered load
+  hides only as much as the stream lasts). A systolic array cannot load a 256-high fold faster than
+  one row per cycle, so we keep that.
 - **Energy**: with equal per-access energies (ZigZag prices its SRAMs with CACTI itself) the
   totals agree within the medians shown; the per-row ratios are in the tables.
 
