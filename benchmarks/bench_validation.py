@@ -157,6 +157,7 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                     # the paper's own design (l2_bw unknown: the one of 32/64/128 that is best for `key`)
                     same = t[np.logical_and.reduce([t[k] == v for k, v in zip(HW_KEYS, p[2:])])]
                     results[(label, prof, model, which, "at_paper")] = _best(same, key)
+                    results[(label, prof, model, which, "every_bw")] = same
                 # the minimum-carbon design without the all-hw mode's 0.1 s bound (TOPS and area only)
                 results[(label, prof, model, "unbounded")] = _best(r.table[r.table["meets_tops"] & r.table["meets_area_um2"]], "total_kg")
     elapsed = time.perf_counter() - t0
@@ -282,6 +283,14 @@ def miss_breakdown(results: dict, key: tuple, profile: str) -> str:
                          f"{gemm:.2f}", f"{l2_bound:.2f}", f"{vec:.2f}", f"{(float(row['latency_s']) * 1e3 - att) / p[1]:.2f}"])
     if not rows:
         return ""
+    # The table omits l2_bw: which rows some l2_bw of the grid brings within the tolerance in both.
+    free = []
+    for model, paper in PAPER_TABLE2.items():
+        for which, p in (("min-carbon", paper[0]), ("min-latency", paper[1])):
+            every = results[(label, profile, model, which, "every_bw")]
+            ok = every[((every["total_kg"] / p[0] - 1).abs() <= TABLE2_TOL) & ((every["latency_s"] * 1e3 / p[1] - 1).abs() <= TABLE2_TOL)]
+            if len(ok):
+                free.append(f"{model} {which} (l2_bw {', '.join(str(int(b)) for b in sorted(ok['l2_bw']))})")
     slow = [r for r in rows if float(r[7]) > 1 + TABLE2_TOL]
     fast = [r for r in rows if float(r[7]) < 1 - TABLE2_TOL]
     note = ""
@@ -305,6 +314,9 @@ def miss_breakdown(results: dict, key: tuple, profile: str) -> str:
                  + (": the paper's large-model latencies run far below peak compute (see above), and the reference's "
                     "Sunstone cycles agree with ours there too (the Sunstone table above)."
                     if all(r[0] in ("vit-l-14", "vit-h-14") for r in fast) else "."))
+    note += (f"\n\nThe table omits `l2_bw`; the rows above take the one of 32/64/128 best for the row's objective. Read "
+             f"instead as any `l2_bw` of the grid (the paper's 100-trial search need not have sampled the best one), "
+             f"{len(free)} of {2 * len(PAPER_TABLE2)} rows are within {TABLE2_TOL:.0%} in both: " + "; ".join(free) + ".")
     return (f"Where our latency goes on the paper's designs that miss (profile `{profile}`, scenario `{scen_name}` at "
             f"{mhz:g} MHz; attention = the batched Q.K^T and A.V GEMMs; the last column leaves them out):\n\n"
             + _fmt_table(["model", "design", "paper hardware (our l2_bw)", "paper kg", "kg ratio", "paper ms", "ours ms",
@@ -320,19 +332,19 @@ SUNSTONE_CSV = ROOT / "benchmarks" / "validation" / "sunstone_results.csv"
 _SUNSTONE_INT = ("m", "k", "n", "batch", "clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb", "l2_bw")
 
 
-def _sunstone_rows() -> list[dict]:
-    """benchmarks/validation/sunstone_results.csv (run_sunstone.py), validated: whole-number shapes, positive cycles."""
-    if not SUNSTONE_CSV.exists():
+def _sunstone_rows(path: Path = SUNSTONE_CSV) -> list[dict]:
+    """A CSV of run_sunstone.py (sunstone_results.csv by default), validated: whole-number shapes, positive cycles."""
+    if not path.exists():
         return []
     rows = []
-    with SUNSTONE_CSV.open() as f:
+    with path.open() as f:
         for i, r in enumerate(csv.DictReader(f), start=2):
             try:
                 row = {k: int(r[k]) for k in _SUNSTONE_INT} | {"model": r["model"], "gemm": r["gemm"], "cycles": float(r["sunstone_cycles"])}
             except (KeyError, ValueError) as e:
-                raise SystemExit(f"{SUNSTONE_CSV}:{i}: bad row ({e})")
+                raise SystemExit(f"{path}:{i}: bad row ({e})")
             if row["model"] not in PAPER_TABLE2 or not row["cycles"] > 0 or min(row[k] for k in _SUNSTONE_INT) < 1:
-                raise SystemExit(f"{SUNSTONE_CSV}:{i}: model {row['model']!r} or a value is not allowed")
+                raise SystemExit(f"{path}:{i}: model {row['model']!r} or a value is not allowed")
             rows.append(row)
     return rows
 
@@ -387,6 +399,70 @@ def sunstone_check() -> tuple[str, dict[str, str]]:
     facts = {"sun_cases": str(len(rows)), "sun_median": f"{np.median(ratios):.4f}", "sun_within": str(int(np.sum(dev <= 0.005))),
              "sun_close128": str(close["sun"]), "ours_close128": str(close["ours"])}
     return "\n".join(lines), facts
+
+
+SUNSTONE_BMM_CSV = ROOT / "benchmarks" / "validation" / "sunstone_bmm_results.csv"
+
+
+def reference_bmm_workload(wl):
+    """The workload with each batched GEMM's reduction set to its n, as the reference's tracer passes a Bmm
+    (tensor_core_wrapper.py get_problem_dim: C = weight[1]; run_sunstone.reference_bmm_dims)."""
+    import dataclasses
+
+    from run_sunstone import reference_bmm_dims
+
+    ops = []
+    for op in wl.ops:
+        if isinstance(op, H.Gemm):
+            m, k, n, b = reference_bmm_dims(*(int(a[0]) for a in (op.m, op.k, op.n, op.batch)))
+            op = dataclasses.replace(op, m=np.array([m]), k=np.array([k]), n=np.array([n]), batch=np.array([b]))
+        ops.append(op)
+    return H.Workload(tuple(ops), wl.name, wl.edges)
+
+
+def bmm_check() -> str:
+    """Table 2's designs with the attention GEMMs as the reference's tracer passes them: ours and Sunstone's."""
+    rows = _sunstone_rows(SUNSTONE_BMM_CSV)
+    if not rows:
+        return "(no benchmarks/validation/sunstone_bmm_results.csv: run run_sunstone.py --bmm-dims reference)"
+    prof = H.load_profile("catransformers-code")
+    keys = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb", "l2_bw")
+    for r in rows:
+        hw = H.HardwareBatch.from_configs([H.HardwareConfig(**{k: r[k] for k in keys})])
+        r["ours"] = float(H.map_gemm(H.Gemm("g", m=r["m"], k=r["k"], n=r["n"], batch=r["batch"]), hw, profile=prof, detail=False).cycles[0])
+    ratios = np.array([r["ours"] / r["cycles"] for r in rows])
+    dev = np.abs(ratios - 1)
+    table, change = [], []
+    within = {"lowered": 0, "bmm": 0, "sun": 0}
+    for model, designs in PAPER_TABLE2.items():
+        wl = lower(table2_model(model))
+        wb = reference_bmm_workload(wl)
+        counted = {op.name: op for op in H.count_layers(wb, prof.layer_count).ops if isinstance(op, H.Gemm)}
+        for which, paper in zip(("min-carbon", "min-latency"), designs):
+            design = dict(zip(keys, (*paper[2:7], 128)))
+            hw = H.HardwareConfig(**design)
+            as_lowered = float(H.evaluate_cost(wl, hw, profile=prof).latency_s[0]) * 1e3
+            ours = float(H.evaluate_cost(wb, hw, profile=prof).latency_s[0]) * 1e3
+            delta = sum((r["cycles"] - r["ours"]) * float(counted[r["gemm"]].repeat[0]) for r in rows
+                        if r["model"] == model and all(r[k] == design[k] for k in keys) and r["gemm"] in counted)
+            sun = ours + delta / (hw.frequency_mhz * 1e6) * 1e3
+            within["lowered"] += abs(as_lowered / paper[1] - 1) <= TABLE2_TOL
+            within["bmm"] += abs(ours / paper[1] - 1) <= TABLE2_TOL
+            within["sun"] += abs(sun / paper[1] - 1) <= TABLE2_TOL
+            if model not in ("vit-l-14", "vit-h-14"):
+                change.append(abs(ours / as_lowered - 1))
+            table.append([model, which, f"{paper[2]} x {paper[3]}x{paper[4]}, {paper[5]} KB, {paper[6]} MB", f"{paper[1]:.1f}",
+                          f"{as_lowered:.1f} ({as_lowered / paper[1]:.2f})", f"{ours:.1f} ({ours / paper[1]:.2f})",
+                          f"{sun:.1f} ({sun / paper[1]:.2f})"])
+    head = (f"{len(rows)} cases (the batched GEMMs with the reference's dimensions on the Table 2 designs at `l2_bw` 32, 64 "
+            f"and 128): our cycles / Sunstone's median {np.median(ratios):.4f}, {int(np.sum(dev <= 0.005))} within 0.5 %, "
+            f"worst {ratios[np.argmax(dev)]:.3f} (our spatial model is least exact on the small M x 64 x 64 GEMMs these "
+            "dimensions make of A.V; on whole models the two columns below agree within a few per cent).\n\n")
+    tail = (f"\n\nLatency within {TABLE2_TOL:.0%} of the paper at `l2_bw` 128: {within['lowered']} of {len(table)} rows as "
+            f"lowered, {within['bmm']} with the reference's Bmm dimensions ({within['sun']} with Sunstone's cycles for them); "
+            f"on the ViT-B/16 and TinyCLIP rows those dimensions change our latency by {min(change):.0%}-{max(change):.0%}.")
+    return head + _fmt_table(["model", "design", "paper hardware (l2_bw 128)", "paper ms", "ours, as lowered: ms (/ paper)",
+                              "ours, reference Bmm dims", "Sunstone, reference Bmm dims"], table) + tail
 
 
 def below_peak() -> str:
@@ -644,6 +720,7 @@ def main(argv: list[str] | None = None) -> int:
     facts |= layer_count_effect(results)
     sun, sun_facts = sunstone_check()
     facts |= sun_facts
+    facts["bmm"] = bmm_check()
     parts = {"table2": t2, "sunstone": sun, "oracles": oracles(), "actions": accelforge_actions(), "scalesim": scalesim_check(), "pj": pj_per_mac(profiles),
              "below_peak": below_peak(), "layers": layer_table("catransformers-code"), **facts}
     text = TEMPLATE.format(**parts, profiles=", ".join(f"`{p}`" for p in profiles))
@@ -722,6 +799,23 @@ paper at `l2_bw` 128 (ours: {ours_close128}). The rows that miss miss for the re
 estimator as well: the paper's Table 2 latencies are not what the public code computes for these
 models. Which rows miss, and where our latency goes on them, is in the breakdown after the summary
 table below.
+
+How the reference passes attention to Sunstone, and why `catransformers-code` does not follow
+it. The reference traces CLIP with transformers 4.45.2 (`setup.sh`), whose attention is
+`torch.bmm`; its tracer (`tensor_core_wrapper.py` `get_problem_dim`) sets the reduction of a Bmm
+to `weight[1]`, the second operand's last dimension, i.e. the output's N (its Mm branch takes
+`weight[0]`, the K). So Q.K^T (M x 64 x M) is costed as M x M x M and A.V (M x M x 64) as
+M x 64 x 64. With those dimensions (`run_sunstone.py --bmm-dims reference`, cached in
+`benchmarks/validation/sunstone_bmm_results.csv`):
+
+{bmm}
+
+The reference's own estimator with its Bmm dimensions puts ViT-L/14 and ViT-H/14 an order of
+magnitude above the paper (257 tokens: prime and above every array side, so the 257 x 257 x 257
+Q.K^T unrolls only over the heads). The paper's Table 2 therefore did not come from this code
+path as released (a transformers release whose CLIP attention calls `torch.matmul`, as later
+ones do, would be traced as Mm, whose reduction is right); `catransformers-code` keeps the
+attention's true dimensions.
 
 How many layers the reference charges. Its CLIP path costs one layer per tower and multiplies
 it (`phaze/Estimator/carbon_estimator.py`, `estimate_operational_carbon`: carbon, energy and
