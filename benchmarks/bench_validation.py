@@ -604,6 +604,9 @@ def oracles() -> str:
                      "best orientation (fewest cycles).\n")
         lines.append(_fmt_table(["GEMM", "design", "oracle cycles", "our cycles", "latency ratio", "oracle util",
                                  "our util, bound", "oracle uJ", "our uJ", "energy ratio", "MAC energy oracle/ours"], rows))
+        exact = sum(abs(float(r[4]) - 1) <= 0.005 for r in rows)
+        off = [f"{r[0].split()[0]} on {r[1].split()[0]} ({r[4]})" for r in rows if abs(float(r[4]) - 1) > ORACLE_GOALS["median"]]
+        lines.append(f"\n{exact} of {len(rows)} pairs within 0.5 %; outside 10 %: " + ("; ".join(off) if off else "none") + ".")
     head = _fmt_table(["pair", "pairs", "median abs latency error", "90th pct", "worst ratio", "median abs energy error",
                        "goals met (10 %, 25 %, 2x, 15 %)"], summary_rows)
     cover = []
@@ -943,21 +946,21 @@ Reading the tables (mechanisms; the numbers are in the tables above):
 - **ZigZag, the attention GEMMs** (197 x 64 x 197, 197 x 197 x 64) have the fewest MACs per fold:
   our per-group ripple and drain (r + c - 2) weighs most there (up to 1.4x on vit_av, P_256x8),
   and ZigZag's partial-sum burst most on Q_128x16 (0.65-0.77x).
-- **AccelForge**, in its final configuration, matches our strict setting cycle for cycle on the
-  cases it has been run on (vit_qkv on the four designs, all bound by the L2 link): with the link
-  a `Toll`, both count the same words (inputs, weights, partial sums, either way) against
-  `l2_bw`, and both map weight-stationary. The other seven GEMMs were run only with earlier
-  configurations, whose results the cache no longer holds (see Coverage above); what those runs
-  showed, not re-checked with the final one: before the `Toll`, the oracle's L2 throughput also
-  carried the GLB -> L2 fills and the L2 -> GLB drains (vit_qk on Q_128x16: 64,025 words, 2,001
-  cycles more); before imperfect spatial factorisation it put the prime 197 on one line of PEs, up
-  to 25x slower than ours on the attention GEMMs (its utilisation exactly 1/128, 1/64, 1/32); with
-  latency alone as its objective it kept an arbitrary one of the equally fast mappings, some
-  sending partial sums to DRAM (energy 2-6x ours); and on the text GEMMs (77 tokens) on P_256x8 it
-  charged no time to fill the array, while ours shifts each fold's weights in through the 256 rows
-  of the transposed array (256 cycles per fold against a 77-token stream; the double-buffered load
-  hides only as much as the stream lasts). A systolic array cannot load a 256-high fold faster than
-  one row per cycle, so we keep that.
+- **AccelForge** matches our strict setting cycle for cycle wherever both are bound by the L2
+  link (the count of pairs within 0.5 % is under its table): with the link a `Toll`, both count
+  the same words (inputs, weights, partial sums, either way) against `l2_bw`, and both map
+  weight-stationary. The pairs outside 10 % are the text GEMMs (77 tokens) on P_256x8, where ours
+  is compute-bound and AccelForge is bound by the link: AccelForge charges no time to fill the
+  array, while ours shifts each fold's weights in through the 256 rows of the transposed array
+  (256 cycles per fold against a 77-token stream; the double-buffered load hides only as much as
+  the stream lasts). A systolic array cannot load a 256-high fold faster than one row per cycle,
+  so we keep it. Earlier configurations of the oracle, whose results this cache no longer holds,
+  showed why each setting of the final one matters: without the `Toll` the oracle's L2 throughput
+  also carried the GLB -> L2 fills and the L2 -> GLB drains (vit_qk on Q_128x16: 64,025 words,
+  2,001 cycles more); without imperfect spatial factorisation it put the prime 197 on one line of
+  PEs, up to 25x slower than ours on the attention GEMMs (its utilisation exactly 1/128, 1/64,
+  1/32); with latency alone as its objective it kept an arbitrary one of the equally fast
+  mappings, some sending partial sums to DRAM (energy 2-6x ours).
 - **Energy**: with equal per-access energies (ZigZag prices its SRAMs with CACTI itself) the
   totals agree within the medians shown; the per-row ratios are in the tables.
 
