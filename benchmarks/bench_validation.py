@@ -16,6 +16,10 @@
    setting. Their outputs are read from benchmarks/validation/oracle_results.csv; --run-oracles
    re-runs them first (minutes to an hour on 2 cores; benchmarks/validation/run_oracles.py).
 3. SCALE-Sim's compute-bound formula (exact) and the default profile's pJ per MAC of whole models.
+4. The reference's own tensor-core mapper (its Sunstone fork) against catransformers-code on the
+   Table 2 GEMMs, read from benchmarks/validation/sunstone_results.csv, and on the attention GEMMs
+   with the dimensions the reference's tracer passes for a Bmm (sunstone_bmm_results.csv); both
+   from benchmarks/validation/run_sunstone.py, which needs a CATransformers checkout.
 """
 
 from __future__ import annotations
