@@ -16,6 +16,10 @@
    setting. Their outputs are read from benchmarks/validation/oracle_results.csv; --run-oracles
    re-runs them first (minutes to an hour on 2 cores; benchmarks/validation/run_oracles.py).
 3. SCALE-Sim's compute-bound formula (exact) and the default profile's pJ per MAC of whole models.
+4. The reference's own tensor-core mapper (its Sunstone fork) against catransformers-code on the
+   Table 2 GEMMs, read from benchmarks/validation/sunstone_results.csv, and on the attention GEMMs
+   with the dimensions the reference's tracer passes for a Bmm (sunstone_bmm_results.csv); both
+   from benchmarks/validation/run_sunstone.py, which needs a CATransformers checkout.
 """
 
 from __future__ import annotations
@@ -157,6 +161,9 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                     # the paper's own design (l2_bw unknown: the one of 32/64/128 that is best for `key`)
                     same = t[np.logical_and.reduce([t[k] == v for k, v in zip(HW_KEYS, p[2:])])]
                     results[(label, prof, model, which, "at_paper")] = _best(same, key)
+                    results[(label, prof, model, which, "every_bw")] = same
+                # the minimum-carbon design without the all-hw mode's 0.1 s bound (TOPS and area only)
+                results[(label, prof, model, "unbounded")] = _best(r.table[r.table["meets_tops"] & r.table["meets_area_um2"]], "total_kg")
     elapsed = time.perf_counter() - t0
     n_sweeps = len(SCENARIOS) * len(profiles) * len(PAPER_TABLE2)
     # How flat the carbon landscape is: our grid optimum over our cost of the paper's min-carbon design.
@@ -203,7 +210,10 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                                  f"{p[1]:.1f}", f"{row['latency_s'] * 1e3:.1f}", f"{l_ratio:.2f}",
                                  _vs_optimum(results[(label, prof, model, which)][0], row, which)])
             med = lambda col: statistics.median(float(r[col]) for r in rows)  # noqa: E731
-            summary.append([f"{scen_name} @ {mhz:g} MHz", prof, f"{within} / {len(rows)}", f"{med(5):.2f}", f"{med(9):.2f}", f"{med(12):.2f}"])
+            kg_ok = sum(abs(float(r[5]) - 1) <= TABLE2_TOL for r in rows)
+            ms_ok = sum(abs(float(r[12]) - 1) <= TABLE2_TOL for r in rows)
+            summary.append([f"{scen_name} @ {mhz:g} MHz", prof, f"{within} / {len(rows)}", f"{kg_ok} / {len(rows)}", f"{ms_ok} / {len(rows)}",
+                            f"{med(5):.2f}", f"{med(9):.2f}", f"{med(12):.2f}"])
             small = [r for r in rows if r[0] == "vit-b-16" or r[0].startswith("tinyclip")]
             verdict[(scen_name, mhz, prof)] = (statistics.median(float(r[5]) for r in rows), statistics.median(float(r[9]) for r in rows),
                                                statistics.median(float(r[12]) for r in small), within,
@@ -219,7 +229,8 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
                  "evaluate per model, profile and scenario).")
     head = ("\nSummary on the paper's own 14 designs (medians of ours / paper; the mJ ratio compares our energy per "
             "inference with the energy the paper's carbon implies after our embodied carbon):\n\n"
-            + _fmt_table(["scenario", "profile", "rows within 15 %", "kg ratio", "mJ ratio", "ms ratio"], summary) + "\n")
+            + _fmt_table(["scenario", "profile", "rows within 15 % (both)", "kg within 15 %", "ms within 15 %", "kg ratio",
+                          "mJ ratio", "ms ratio"], summary) + "\n")
     for prof in profiles:
         mine = {k: v for k, v in verdict.items() if k[2] == prof}
         best_ms = min(mine, key=lambda k: abs(np.log(mine[k][2])))
@@ -236,8 +247,89 @@ def table2(profiles: list[str]) -> tuple[str, dict]:
         head += (f"\n\nProfile `{code}` reproduces the most rows in scenario `{top[0]}` at {top[1]:g} MHz: {verdict[top][3]} of "
                  f"{2 * len(PAPER_TABLE2)} within {TABLE2_TOL:.0%} in carbon and latency. The others: "
                  + "; ".join(misses.get(top, [])) + ".")
-    facts = {"flat_range": f"{min(flat):.2f}-{max(flat):.2f}"}
+    facts = {"flat_range": f"{min(flat):.2f}-{max(flat):.2f}", "unbounded": _unbounded_text(results, profiles)}
+    if code in profiles:
+        head += "\n\n" + miss_breakdown(results, top, code)
     return head + "\n" + "\n".join(lines), results, facts
+
+
+def _unbounded_text(results: dict, profiles: list[str]) -> str:
+    """Where each profile's minimum-carbon design lands without the 0.1 s bound, over every scenario and model."""
+    parts = []
+    for prof in profiles:
+        rows = [results[(label, prof, model, "unbounded")] for label, *_ in SCENARIOS for model in PAPER_TABLE2]
+        ms = [float(r["latency_s"]) * 1e3 for r in rows]
+        arrays = sorted({(int(r["pe_width"]), int(r["pe_depth"])) for r in rows}, key=lambda wd: (wd[0] * wd[1], wd))
+        over = sum(m > LIMITS["latency_s"] * 1e3 for m in ms)
+        parts.append(f"`{prof}` at {min(ms):.0f}-{max(ms):.0f} ms on {arrays[0][0]}x{arrays[0][1]} to "
+                     f"{arrays[-1][0]}x{arrays[-1][1]} arrays ({over} of {len(rows)} model-scenario pairs over 100 ms)")
+    return "; ".join(parts)
+
+
+def miss_breakdown(results: dict, key: tuple, profile: str) -> str:
+    """Our latency of each paper design that misses, split into attention GEMMs (batched), other GEMMs and vector ops."""
+    scen_name, mhz, _ = key
+    label = next(s[0] for s in SCENARIOS if s[1] == scen_name and s[2] == mhz)
+    rows, att_share = [], []
+    for model, paper in PAPER_TABLE2.items():
+        wl = lower(table2_model(model))
+        for which, p in (("min-carbon", paper[0]), ("min-latency", paper[1])):
+            row = results[(label, profile, model, which, "at_paper")]
+            c_ratio, l_ratio = row["total_kg"] / p[0], row["latency_s"] * 1e3 / p[1]
+            if abs(c_ratio - 1) <= TABLE2_TOL and abs(l_ratio - 1) <= TABLE2_TOL:
+                continue
+            hw = H.HardwareConfig.from_mapping({k: int(row[k]) for k in H.SEARCH_KEYS} | {"frequency_mhz": mhz}, base=H.HardwareConfig())
+            ops = H.evaluate_cost(wl, hw, profile=profile).op_table(0)
+            att = sum(o["latency_s"] for o in ops if o["kind"] == "gemm" and o["name"].split(".")[-1].startswith("attn")) * 1e3
+            gemm = sum(o["latency_s"] for o in ops if o["kind"] == "gemm") * 1e3 - att
+            l2_bound = sum(o["latency_s"] for o in ops if o["kind"] == "gemm" and o["bound"] == "l2"
+                           and not o["name"].split(".")[-1].startswith("attn")) * 1e3
+            vec = float(row["latency_s"]) * 1e3 - att - gemm
+            att_share.append(att / (float(row["latency_s"]) * 1e3))
+            rows.append([model, which, f"{p[2]} x {p[3]}x{p[4]}, {p[5]} KB, {p[6]} MB, bw {int(row['l2_bw'])}", f"{p[0]:.2f}",
+                         f"{c_ratio:.2f}", f"{p[1]:.1f}", f"{row['latency_s'] * 1e3:.1f}", f"{l_ratio:.2f}", f"{att:.2f}",
+                         f"{gemm:.2f}", f"{l2_bound:.2f}", f"{vec:.2f}", f"{(float(row['latency_s']) * 1e3 - att) / p[1]:.2f}"])
+    if not rows:
+        return ""
+    # The table omits l2_bw: which rows some l2_bw of the grid brings within the tolerance in both.
+    free = []
+    for model, paper in PAPER_TABLE2.items():
+        for which, p in (("min-carbon", paper[0]), ("min-latency", paper[1])):
+            every = results[(label, profile, model, which, "every_bw")]
+            ok = every[((every["total_kg"] / p[0] - 1).abs() <= TABLE2_TOL) & ((every["latency_s"] * 1e3 / p[1] - 1).abs() <= TABLE2_TOL)]
+            if len(ok):
+                free.append(f"{model} {which} (l2_bw {', '.join(str(int(b)) for b in sorted(ok['l2_bw']))})")
+    slow = [r for r in rows if float(r[7]) > 1 + TABLE2_TOL]
+    fast = [r for r in rows if float(r[7]) < 1 - TABLE2_TOL]
+    note = ""
+    if slow:
+        shares = [float(r[8]) / float(r[6]) for r in slow]
+        fixed = sum(abs(float(r[12]) - 1) <= TABLE2_TOL for r in slow)
+        still = [r for r in slow if float(r[12]) > 1 + TABLE2_TOL]
+        note += (f"\n\nOf the {len(slow)} rows slower than the paper, attention takes {min(shares):.0%}-{max(shares):.0%} of our "
+                 f"latency, and without it {fixed} of them would be within {TABLE2_TOL:.0%}. Under the reference's exact-divisor "
+                 "unroll a 197-token attention GEMM keeps only the heads x 64 part of a large array busy (the TinyCLIP-8M "
+                 "example above), so its cycles do not fall as the array grows, which is why the minimum-latency designs miss "
+                 "most; the reference's Sunstone gives the same cycles (the Sunstone table above), so this is what the public "
+                 "code computes, not a difference of ours.")
+        if still:
+            note += (" Without attention still over: " + ", ".join(f"{r[0]} {r[1]} ({r[12]}; {r[10]} of its {r[9]} ms of other "
+                                                                  "GEMMs L2-bound)" for r in still)
+                     + ": the whole array's register-level traffic over the one shared `l2_bw` (`tc_l2_bw_shared`, "
+                     "with the reference's Sunstone's own cycles as slow or slower: the Sunstone table above).")
+    if fast:
+        note += (f" The {len(fast)} rows faster than the paper are " + ", ".join(f"{r[0]} {r[1]} ({r[7]})" for r in fast)
+                 + (": the paper's large-model latencies run far below peak compute (see above), and the reference's "
+                    "Sunstone cycles agree with ours there too (the Sunstone table above)."
+                    if all(r[0] in ("vit-l-14", "vit-h-14") for r in fast) else "."))
+    note += (f"\n\nThe table omits `l2_bw`; the rows above take the one of 32/64/128 best for the row's objective. Read "
+             f"instead as any `l2_bw` of the grid (the paper's 100-trial search need not have sampled the best one), "
+             f"{len(free)} of {2 * len(PAPER_TABLE2)} rows are within {TABLE2_TOL:.0%} in both: " + "; ".join(free) + ".")
+    return (f"Where our latency goes on the paper's designs that miss (profile `{profile}`, scenario `{scen_name}` at "
+            f"{mhz:g} MHz; attention = the batched Q.K^T and A.V GEMMs; the last column leaves them out):\n\n"
+            + _fmt_table(["model", "design", "paper hardware (our l2_bw)", "paper kg", "kg ratio", "paper ms", "ours ms",
+                          "ms ratio", "attention ms", "other GEMMs ms", "of them L2-bound ms", "vector ms",
+                          "ms ratio without attention"], rows) + note)
 
 
 PEAK_MACS = 16_384  # the TOPS cap: 20.48 TOPS / (2 x 625 MHz)
@@ -248,19 +340,19 @@ SUNSTONE_CSV = ROOT / "benchmarks" / "validation" / "sunstone_results.csv"
 _SUNSTONE_INT = ("m", "k", "n", "batch", "clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb", "l2_bw")
 
 
-def _sunstone_rows() -> list[dict]:
-    """benchmarks/validation/sunstone_results.csv (run_sunstone.py), validated: whole-number shapes, positive cycles."""
-    if not SUNSTONE_CSV.exists():
+def _sunstone_rows(path: Path = SUNSTONE_CSV) -> list[dict]:
+    """A CSV of run_sunstone.py (sunstone_results.csv by default), validated: whole-number shapes, positive cycles."""
+    if not path.exists():
         return []
     rows = []
-    with SUNSTONE_CSV.open() as f:
+    with path.open() as f:
         for i, r in enumerate(csv.DictReader(f), start=2):
             try:
                 row = {k: int(r[k]) for k in _SUNSTONE_INT} | {"model": r["model"], "gemm": r["gemm"], "cycles": float(r["sunstone_cycles"])}
             except (KeyError, ValueError) as e:
-                raise SystemExit(f"{SUNSTONE_CSV}:{i}: bad row ({e})")
+                raise SystemExit(f"{path}:{i}: bad row ({e})")
             if row["model"] not in PAPER_TABLE2 or not row["cycles"] > 0 or min(row[k] for k in _SUNSTONE_INT) < 1:
-                raise SystemExit(f"{SUNSTONE_CSV}:{i}: model {row['model']!r} or a value is not allowed")
+                raise SystemExit(f"{path}:{i}: model {row['model']!r} or a value is not allowed")
             rows.append(row)
     return rows
 
@@ -315,6 +407,70 @@ def sunstone_check() -> tuple[str, dict[str, str]]:
     facts = {"sun_cases": str(len(rows)), "sun_median": f"{np.median(ratios):.4f}", "sun_within": str(int(np.sum(dev <= 0.005))),
              "sun_close128": str(close["sun"]), "ours_close128": str(close["ours"])}
     return "\n".join(lines), facts
+
+
+SUNSTONE_BMM_CSV = ROOT / "benchmarks" / "validation" / "sunstone_bmm_results.csv"
+
+
+def reference_bmm_workload(wl):
+    """The workload with each batched GEMM's reduction set to its n, as the reference's tracer passes a Bmm
+    (tensor_core_wrapper.py get_problem_dim: C = weight[1]; run_sunstone.reference_bmm_dims)."""
+    import dataclasses
+
+    from run_sunstone import reference_bmm_dims
+
+    ops = []
+    for op in wl.ops:
+        if isinstance(op, H.Gemm):
+            m, k, n, b = reference_bmm_dims(*(int(a[0]) for a in (op.m, op.k, op.n, op.batch)))
+            op = dataclasses.replace(op, m=np.array([m]), k=np.array([k]), n=np.array([n]), batch=np.array([b]))
+        ops.append(op)
+    return H.Workload(tuple(ops), wl.name, wl.edges)
+
+
+def bmm_check() -> str:
+    """Table 2's designs with the attention GEMMs as the reference's tracer passes them: ours and Sunstone's."""
+    rows = _sunstone_rows(SUNSTONE_BMM_CSV)
+    if not rows:
+        return "(no benchmarks/validation/sunstone_bmm_results.csv: run run_sunstone.py --bmm-dims reference)"
+    prof = H.load_profile("catransformers-code")
+    keys = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb", "l2_bw")
+    for r in rows:
+        hw = H.HardwareBatch.from_configs([H.HardwareConfig(**{k: r[k] for k in keys})])
+        r["ours"] = float(H.map_gemm(H.Gemm("g", m=r["m"], k=r["k"], n=r["n"], batch=r["batch"]), hw, profile=prof, detail=False).cycles[0])
+    ratios = np.array([r["ours"] / r["cycles"] for r in rows])
+    dev = np.abs(ratios - 1)
+    table, change = [], []
+    within = {"lowered": 0, "bmm": 0, "sun": 0}
+    for model, designs in PAPER_TABLE2.items():
+        wl = lower(table2_model(model))
+        wb = reference_bmm_workload(wl)
+        counted = {op.name: op for op in H.count_layers(wb, prof.layer_count).ops if isinstance(op, H.Gemm)}
+        for which, paper in zip(("min-carbon", "min-latency"), designs):
+            design = dict(zip(keys, (*paper[2:7], 128)))
+            hw = H.HardwareConfig(**design)
+            as_lowered = float(H.evaluate_cost(wl, hw, profile=prof).latency_s[0]) * 1e3
+            ours = float(H.evaluate_cost(wb, hw, profile=prof).latency_s[0]) * 1e3
+            delta = sum((r["cycles"] - r["ours"]) * float(counted[r["gemm"]].repeat[0]) for r in rows
+                        if r["model"] == model and all(r[k] == design[k] for k in keys) and r["gemm"] in counted)
+            sun = ours + delta / (hw.frequency_mhz * 1e6) * 1e3
+            within["lowered"] += abs(as_lowered / paper[1] - 1) <= TABLE2_TOL
+            within["bmm"] += abs(ours / paper[1] - 1) <= TABLE2_TOL
+            within["sun"] += abs(sun / paper[1] - 1) <= TABLE2_TOL
+            if model not in ("vit-l-14", "vit-h-14"):
+                change.append(abs(ours / as_lowered - 1))
+            table.append([model, which, f"{paper[2]} x {paper[3]}x{paper[4]}, {paper[5]} KB, {paper[6]} MB", f"{paper[1]:.1f}",
+                          f"{as_lowered:.1f} ({as_lowered / paper[1]:.2f})", f"{ours:.1f} ({ours / paper[1]:.2f})",
+                          f"{sun:.1f} ({sun / paper[1]:.2f})"])
+    head = (f"{len(rows)} cases (the batched GEMMs with the reference's dimensions on the Table 2 designs at `l2_bw` 32, 64 "
+            f"and 128): our cycles / Sunstone's median {np.median(ratios):.4f}, {int(np.sum(dev <= 0.005))} within 0.5 %, "
+            f"worst {ratios[np.argmax(dev)]:.3f} (our spatial model is least exact on the small M x 64 x 64 GEMMs these "
+            "dimensions make of A.V; on whole models the two columns below agree within a few per cent).\n\n")
+    tail = (f"\n\nLatency within {TABLE2_TOL:.0%} of the paper at `l2_bw` 128: {within['lowered']} of {len(table)} rows as "
+            f"lowered, {within['bmm']} with the reference's Bmm dimensions ({within['sun']} with Sunstone's cycles for them); "
+            f"on the ViT-B/16 and TinyCLIP rows those dimensions change our latency by {min(change):.0%}-{max(change):.0%}.")
+    return head + _fmt_table(["model", "design", "paper hardware (l2_bw 128)", "paper ms", "ours, as lowered: ms (/ paper)",
+                              "ours, reference Bmm dims", "Sunstone, reference Bmm dims"], table) + tail
 
 
 def below_peak() -> str:
@@ -456,8 +612,21 @@ def oracles() -> str:
                      "best orientation (fewest cycles).\n")
         lines.append(_fmt_table(["GEMM", "design", "oracle cycles", "our cycles", "latency ratio", "oracle util",
                                  "our util, bound", "oracle uJ", "our uJ", "energy ratio", "MAC energy oracle/ours"], rows))
+        exact = sum(abs(float(r[4]) - 1) <= 0.005 for r in rows)
+        off = [f"{r[0].split()[0]} on {r[1].split()[0]} ({r[4]})" for r in rows if abs(float(r[4]) - 1) > ORACLE_GOALS["median"]]
+        lines.append(f"\n{exact} of {len(rows)} pairs within 0.5 %; outside 10 %: " + ("; ".join(off) if off else "none") + ".")
     head = _fmt_table(["pair", "pairs", "median abs latency error", "90th pct", "worst ratio", "median abs energy error",
                        "goals met (10 %, 25 %, 2x, 15 %)"], summary_rows)
+    cover = []
+    for oracle in ("zigzag", "accelforge"):
+        got = best.get(oracle, {})
+        gemms = [g for g, *_ in GEMMS if any((g, d) in got for d, _ in DESIGNS)]
+        if len(got) < len(GEMMS) * len(DESIGNS):
+            cover.append(f"{ORACLE_LABEL[oracle].split(' vs ')[0]}: {len(got)} of the {len(GEMMS) * len(DESIGNS)} (GEMM, design) "
+                         f"pairs are in the cache ({', '.join(gemms) or 'none'}); the rest were not run with its final "
+                         "configuration, so its row is not yet the full check")
+    if cover:
+        head += "\n\nCoverage: " + "; ".join(cover) + "."
     return head + "\n" + "\n".join(lines)
 
 
@@ -562,6 +731,7 @@ def main(argv: list[str] | None = None) -> int:
     facts |= layer_count_effect(results)
     sun, sun_facts = sunstone_check()
     facts |= sun_facts
+    facts["bmm"] = bmm_check()
     parts = {"table2": t2, "sunstone": sun, "oracles": oracles(), "actions": accelforge_actions(), "scalesim": scalesim_check(), "pj": pj_per_mac(profiles),
              "below_peak": below_peak(), "layers": layer_table("catransformers-code"), **facts}
     text = TEMPLATE.format(**parts, profiles=", ".join(f"`{p}`" for p in profiles))
@@ -593,8 +763,8 @@ CATransformers (arXiv 2505.01386v4) Table 2 fixes each model and searches the ha
 call and take the minimum-carbon and the minimum-latency design under the TOPS cap of 20.48 and
 latency <= 100 ms. The all-hw mode has no latency constraint (two of the paper's minimum-latency
 rows exceed 50 ms), but its Ax objective threshold for latency is 0.1 s, so its Pareto front ends
-there; without that bound every profile's minimum-carbon design is the smallest array (32x2 or
-64x4) at 130-700 ms. The paper's table does not
+there. Without that bound the minimum-carbon designs (every scenario and model) lie: {unbounded}.
+The paper's table does not
 give `l2_bw`, so "grid steps" counts the distance over clusters, PE width, PE depth, L2 and GLB
 (0: the same design; 1: a neighbour on one axis). Goal: with `catransformers-code`, every carbon
 and latency within 15 % and the hardware the same or a neighbour.
@@ -638,7 +808,25 @@ So the latency of `catransformers-code` is the reference code's on these workloa
 Sunstone's own cycles in place of ours, {sun_close128} of the 14 rows are within 15 % of the
 paper at `l2_bw` 128 (ours: {ours_close128}). The rows that miss miss for the reference's own
 estimator as well: the paper's Table 2 latencies are not what the public code computes for these
-models (read below, after the tables, which rows and why).
+models. Which rows miss, and where our latency goes on them, is in the breakdown after the summary
+table below.
+
+How the reference passes attention to Sunstone, and why `catransformers-code` does not follow
+it. The reference traces CLIP with transformers 4.45.2 (`setup.sh`), whose attention is
+`torch.bmm`; its tracer (`tensor_core_wrapper.py` `get_problem_dim`) sets the reduction of a Bmm
+to `weight[1]`, the second operand's last dimension, i.e. the output's N (its Mm branch takes
+`weight[0]`, the K). So Q.K^T (M x 64 x M) is costed as M x M x M and A.V (M x M x 64) as
+M x 64 x 64. With those dimensions (`run_sunstone.py --bmm-dims reference`, cached in
+`benchmarks/validation/sunstone_bmm_results.csv`):
+
+{bmm}
+
+The reference's own estimator with its Bmm dimensions puts ViT-L/14 and ViT-H/14 an order of
+magnitude above the paper (257 tokens: prime and above every array side, so the 257 x 257 x 257
+Q.K^T unrolls only over the heads). The paper's Table 2 therefore did not come from this code
+path as released (a transformers release whose CLIP attention calls `torch.matmul`, as later
+ones do, would be traced as Mm, whose reduction is right); `catransformers-code` keeps the
+attention's true dimensions.
 
 How many layers the reference charges. Its CLIP path costs one layer per tower and multiplies
 it (`phaze/Estimator/carbon_estimator.py`, `estimate_operational_carbon`: carbon, energy and
@@ -762,24 +950,25 @@ Reading the tables (mechanisms; the numbers are in the tables above):
   the 128 partial sums of each 16-step reduction leave in the same cycle: 128 words over a
   32-word port take 4 cycles, 3 of them a stall, every 16 (3/16 of the ideal 170,208 cycles is
   31,914). Our roofline spreads a port's words over the layer (in a systolic array the columns'
-  partial sums reach the edge one cycle apart, not in one burst), so ours is 0.84-0.86x there.
+  partial sums reach the edge one cycle apart, not in one burst), so ours is 0.85-0.86x there.
 - **ZigZag, the attention GEMMs** (197 x 64 x 197, 197 x 197 x 64) have the fewest MACs per fold:
   our per-group ripple and drain (r + c - 2) weighs most there (up to 1.4x on vit_av, P_256x8),
   and ZigZag's partial-sum burst most on Q_128x16 (0.65-0.77x).
-- **AccelForge** now matches our strict setting cycle for cycle on every GEMM where both are bound
-  by the L2 link: with the link a `Toll`, both count the same words (inputs, weights, partial
-  sums, either way) against `l2_bw`, and both map weight-stationary. Before the `Toll`, the
-  oracle's L2 throughput also carried the GLB -> L2 fills and the L2 -> GLB drains (vit_qk on
-  Q_128x16: exactly 64,025 words, 2,001 cycles more); before imperfect spatial factorisation it
-  put the prime 197 on one line of PEs, up to 25x slower than ours on the attention GEMMs (its
-  utilisation exactly 1/128, 1/64, 1/32); and with latency alone as its objective it kept an
-  arbitrary one of the equally fast mappings, some sending partial sums to DRAM (energy 2-6x
-  ours). The remaining gap is the text GEMMs (77 tokens) on P_256x8: AccelForge is bound by the
-  link (its cycles equal our link cycles) and charges no time to fill the array, while ours
-  shifts each fold's weights in through the 256 rows of the transposed array (256 cycles per
-  fold against a 77-token stream; the double-buffered load hides only as much as the stream
-  lasts). A systolic array cannot load a 256-high fold faster than one row per cycle, so we
-  keep it; it is 2 of the 32 pairs.
+- **AccelForge** matches our strict setting cycle for cycle wherever both are bound by the L2
+  link (the count of pairs within 0.5 % is under its table): with the link a `Toll`, both count
+  the same words (inputs, weights, partial sums, either way) against `l2_bw`, and both map
+  weight-stationary. The pairs outside 10 % are the text GEMMs (77 tokens) on P_256x8, where ours
+  is compute-bound and AccelForge is bound by the link: AccelForge charges no time to fill the
+  array, while ours shifts each fold's weights in through the 256 rows of the transposed array
+  (256 cycles per fold against a 77-token stream; the double-buffered load hides only as much as
+  the stream lasts). A systolic array cannot load a 256-high fold faster than one row per cycle,
+  so we keep it. Earlier configurations of the oracle, whose results this cache no longer holds,
+  showed why each setting of the final one matters: without the `Toll` the oracle's L2 throughput
+  also carried the GLB -> L2 fills and the L2 -> GLB drains (vit_qk on Q_128x16: 64,025 words,
+  2,001 cycles more); without imperfect spatial factorisation it put the prime 197 on one line of
+  PEs, up to 25x slower than ours on the attention GEMMs (its utilisation exactly 1/128, 1/64,
+  1/32); with latency alone as its objective it kept an arbitrary one of the equally fast
+  mappings, some sending partial sums to DRAM (energy 2-6x ours).
 - **Energy**: with equal per-access energies (ZigZag prices its SRAMs with CACTI itself) the
   totals agree within the medians shown; the per-row ratios are in the tables.
 

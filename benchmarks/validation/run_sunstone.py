@@ -12,6 +12,13 @@ weights only; three L2 buffers of the (minimum-raised) L2 size; bandwidths (l2_b
 M x batch rows. Access energies: the catransformers-code profile's (its numbers are the
 reference's Accelergy tables). One row per (GEMM, design, l2_bw); rows already in the CSV are
 skipped, so an interrupted run resumes. benchmarks/bench_validation.py reads the CSV.
+
+--bmm-dims reference passes each batched GEMM (attention) as the reference's tracer does: its
+phaze/third_party_for_phaze/wham/perf_wrappers/tensor_core_wrapper.py `get_problem_dim`, Bmm
+branch, sets the reduction C = weight[1], the second operand's last dimension (the output's N),
+where its Mm branch takes weight[0] (K); transformers 4.45.2 (setup.sh) traces CLIP's attention as
+torch.bmm. So Q.K^T (M x 64 x M) is costed as M x M x M and A.V (M x M x 64) as M x 64 x 64.
+Those rows go to sunstone_bmm_results.csv.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import numpy as np  # noqa: E402
 import hw_models as H  # noqa: E402
 
 CSV_PATH = HERE / "sunstone_results.csv"
+BMM_CSV_PATH = HERE / "sunstone_bmm_results.csv"
 FIELDS = ("model", "gemm", "m", "k", "n", "batch", "clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb", "l2_bw",
           "sunstone_cycles", "sunstone_pj", "wall_s")
 L2_BWS = (32, 64, 128)  # the grid's l2_bw values (configurations.py L2_BW); Table 2 does not give it
@@ -42,7 +50,12 @@ DRAM_BW_WORDS = 128  # tc_estimator.py: DRAM bandwidth (128, 128)
 REGISTER_WORDS = 32  # estimator_wrapper.py: L1_Buffer_TC = 32
 
 
-def cases() -> list[dict]:
+def reference_bmm_dims(m: int, k: int, n: int, batch: int) -> tuple[int, int, int, int]:
+    """(m, k, n, batch) as the reference's tracer passes a batched GEMM: the reduction is the output's n."""
+    return (m, n, n, batch) if batch > 1 else (m, k, n, batch)
+
+
+def cases(bmm_dims: str = "lowered") -> list[dict]:
     """Every GEMM the code profile charges (repeat > 0) of each Table 2 model, on its two designs, at each l2_bw."""
     from bench_validation import PAPER_TABLE2, table2_model
     from catransformers.workloads import lower
@@ -56,6 +69,10 @@ def cases() -> list[dict]:
             if not isinstance(op, H.Gemm) or int(op.repeat[0]) == 0:
                 continue
             shape = tuple(int(a[0]) for a in (op.m, op.k, op.n, op.batch))
+            if bmm_dims == "reference":
+                if shape[3] == 1:
+                    continue  # only the batched GEMMs differ
+                shape = reference_bmm_dims(*shape)
             if shape in seen:
                 continue
             seen.add(shape)
@@ -110,8 +127,12 @@ def run_case(case: dict, optimizer) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reference", type=Path, required=True, help="a facebookresearch/CATransformers checkout")
-    ap.add_argument("--out", type=Path, default=CSV_PATH)
+    ap.add_argument("--out", type=Path, default=None, help="default: sunstone_results.csv, or sunstone_bmm_results.csv with --bmm-dims reference")
+    ap.add_argument("--bmm-dims", choices=("lowered", "reference"), default="lowered",
+                    help="batched GEMMs as lowered, or with the reference tracer's reduction (see the module docstring)")
     args = ap.parse_args()
+    if args.out is None:
+        args.out = BMM_CSV_PATH if args.bmm_dims == "reference" else CSV_PATH
     sun = args.reference / "phaze" / "third_party_for_phaze" / "sunstone"
     if not (sun / "examples" / "simba_like" / "cnn_optimizer_wrapper.py").is_file():
         print(f"--reference: {args.reference} has no phaze/third_party_for_phaze/sunstone; give a CATransformers checkout", file=sys.stderr)
@@ -126,7 +147,7 @@ def main() -> None:
     if args.out.exists():
         with args.out.open() as f:
             done = {key(r) for r in csv.DictReader(f)}
-    todo = [c for c in cases() if key(c) not in done]
+    todo = [c for c in cases(args.bmm_dims) if key(c) not in done]
     new = not args.out.exists()
     with args.out.open("a", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS, lineterminator="\n")
