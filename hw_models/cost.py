@@ -24,7 +24,6 @@ from .workload import Gemm, VectorOp, Workload
 __all__ = ["CostReport", "evaluate_cost"]
 
 HZ_PER_MHZ = 1e6
-_REUSE_VECTOR_DESIGNS = 16384  # up to this many designs, equal vector ops are costed once per call
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +107,10 @@ def _array_key(a: np.ndarray) -> tuple:
     return ("value", int(a[0])) if a.size == 1 else ("array", id(a))
 
 
+def _vector_key(op: VectorOp) -> tuple:
+    return (op.kind, _array_key(op.elements), _array_key(op.row))
+
+
 def _as_batch(hw: "HardwareBatch | HardwareConfig") -> HardwareBatch:
     if isinstance(hw, HardwareConfig):
         return HardwareBatch.from_configs(hw)
@@ -150,6 +153,10 @@ def evaluate_cost(
     per_mac_pj = e.mac_pj + e.register_accesses_per_mac * e.register_pj
     gemms = [op for op in workload.ops if isinstance(op, Gemm)]
     gemm_results = dict(zip(map(id, gemms), gemm_groups(gemms, ctx, detail=False)))
+    # Vector ops of the same kind and shape (a tower's layer norms, its residual adds) cost the
+    # same: each is costed once and its result kept until the last op that uses it.
+    vector_keys = {j: _vector_key(op) for j, op in enumerate(workload.ops) if isinstance(op, VectorOp)}
+    last_use = {key: j for j, key in vector_keys.items()}
     vector_results: dict[tuple, Any] = {}
     for j, op in enumerate(workload.ops):
         key = id(op.repeat) if op.repeat.size > 1 else -int(op.repeat[0]) - 1
@@ -164,13 +171,11 @@ def evaluate_cost(
             np.multiply(res.macs, per_mac_pj, out=energy)
             started = True
         else:
-            # Vector ops of the same kind and shape (a tower's layer norms, its residual adds) cost the
-            # same; on many designs, keeping the results alive costs more than recomputing them.
-            vkey = (op.kind, _array_key(op.elements), _array_key(op.row)) if n <= _REUSE_VECTOR_DESIGNS else None
-            res = vector_results.get(vkey)
+            vkey = vector_keys[j]
+            res = vector_results.pop(vkey, None) if last_use[vkey] == j else vector_results.get(vkey)
             if res is None:
                 res = vector_one(op, ctx, detail=False)
-                if vkey is not None:
+                if last_use[vkey] != j:
                     vector_results[vkey] = res
             parts = {"vector": res.vector_pj, "l2": res.l2_pj, "glb": res.glb_pj, "dram": res.dram_pj}
             started = False

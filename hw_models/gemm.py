@@ -81,6 +81,9 @@ def _compute_level(
     M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link, pe_c, port_c = np.broadcast_arrays(
         M, K, N, B, ncl, W, D, l2bw, reg, mode, latch, link, pe_c, port_c)
     Ms, Ks, Ns = subproblems(M, K, N, ncl)  # (3, U) each
+    if not batch_slots:
+        # Only batch splits map the whole GEMM onto one cluster: without them, no row of it is costed.
+        Ms, Ks, Ns = Ms[:WHOLE], Ks[:WHOLE], Ns[:WHOLE]
     l2_port = l2bw
     shared = ctx.profile.tc_l2_bw_shared
     if shared:
@@ -329,17 +332,22 @@ def _select(
     """
     slots = tab_c[0].shape[0]
     best_c = best_e = slot = None
+    # With two slots, the chosen slot's array-side L2 energy is kept from the loop (one select)
+    # instead of gathered again afterwards (two gathers); with more, a masked write per slot
+    # would cost about as much as the gathers.
+    keep_array = array_side and slots <= 2
     for s in range(slots):
         cyc = tab_c[0][s].take(idx_c, out=out[0] if s == 0 and out is not None else None)
         np.maximum(cyc, tab_m[0][s].take(idx_m), out=cyc)
-        en = tab_c[1][s].take(idx_c)
-        en *= el2r
+        arr = tab_c[1][s].take(idx_c)
+        arr *= el2r
         w = tab_c[2][s].take(idx_c)
         w *= el2w
-        en += w
-        en += tab_m[1][s].take(idx_m)
+        arr += w  # the slot's L2 <-> array energy
+        en = tab_m[1][s].take(idx_m)
+        en += arr
         if s == 0:
-            best_c, best_e = cyc, en
+            best_c, best_e, best_a = cyc, en, arr
             if slots > 2:
                 slot = np.zeros(cyc.shape, np.intp)
             continue
@@ -350,15 +358,21 @@ def _select(
             np.putmask(best_e, better, en)
         if slots == 2:
             slot = better.astype(np.intp)  # two slots: the second where it is better
+            if keep_array:
+                best_a = np.where(better, arr, best_a)
         else:
-            np.putmask(slot, better, s)
+            # Slots come in order, so the new one is the largest yet: a max writes it where better
+            # (a masked write is several times slower on a mask without pattern).
+            np.maximum(slot, np.multiply(better, s, dtype=np.intp), out=slot)
     if slot is None:
         slot = np.zeros(best_c.shape, np.intp)
     pick_c = slot * total_c
     pick_c += idx_c
     pick_m = slot * total_m
     pick_m += idx_m
-    if array_side:
+    if keep_array:
+        l2_pj = np.add(best_a, tab_parts[0].take(pick_m), out=None if out is None else out[1])
+    elif array_side:
         l2_pj = tab_c[1].reshape(-1).take(pick_c, out=None if out is None else out[1])
         l2_pj *= el2r
         w = tab_c[2].reshape(-1).take(pick_c)

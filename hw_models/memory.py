@@ -41,12 +41,14 @@ def memory_level(
     M, K, N, B, ncl, Lw, Gw, glbbw, drambw = np.broadcast_arrays(M, K, N, B, ncl, Lw, Gw, glbbw, drambw)
     mk, kn, mn = M * K, K * N, M * N
     Ms, Ks, Ns = subproblems(M, K, N, ncl)
-    ra, rb, l2_pick = best_reads(Ms, Ks, Ns, Lw, mk, kn)  # (3, U)
+    if not batch_slots:
+        Ms, Ks, Ns = Ms[:WHOLE], Ks[:WHOLE], Ns[:WHOLE]  # the whole GEMM on one cluster is a batch split only
+    ra, rb, l2_pick = best_reads(Ms, Ks, Ns, Lw, mk, kn)  # (3, U), or (2, U) without batch splits
     # Multicast: the shared operand leaves the GLB once but is written into every active L2.
     copies_n = ceil_div(N, Ns[0])
     copies_m = ceil_div(M, Ms[1])
     glb_rd = mk * ra + kn * rb
-    fills = np.stack([mk * ra[0] * copies_n + kn * rb[0], mk * ra[1] + kn * rb[1] * copies_m, glb_rd[2]])
+    fills = np.stack([mk * ra[0] * copies_n + kn * rb[0], mk * ra[1] + kn * rb[1] * copies_m] + ([glb_rd[WHOLE]] if batch_slots else []))
     # DRAM: the whole GEMM against the shared GLB; a batch split over k clusters keeps k batch
     # elements in flight, each with 1/k of the GLB.
     caps = [Gw] + [np.floor(Gw / np.minimum(np.maximum(batch_used(ncl, j), 1.0), B)) for j in range(batch_slots)]

@@ -229,17 +229,24 @@ def pe_level(
         res = _concat([_pick(cand.columns(u_codes.take(pairs)), bw, detail)], slot.take(flat))
     small = cand.small_rows.take(u_codes)
     if np.any(small):
-        # Tiny folds: a shorter fold height may win, judged against the problem's own port.
+        # Tiny folds: a shorter fold height may win, judged against the problem's own port; once
+        # per (problem, port) pair, whose codes name everything the refold reads.
         idx = np.nonzero(small)[0]
-        bw = l2bw.take(idx)
-        sub_cand = cand.columns(u_codes.take(idx))
-        sub_cand.refold(dims.take(idx, axis=1), tuple(np.take(a, idx) for a in hw), opts, bw)
+        pair_codes, n_small = dense(flat.take(idx))
+        if n_small < idx.size:
+            rows = idx.take(representatives(pair_codes, n_small))
+        else:
+            rows, pair_codes = idx, None
+        bw = l2bw.take(rows)
+        sub_cand = cand.columns(u_codes.take(rows))
+        sub_cand.refold(dims.take(rows, axis=1), tuple(np.take(a, rows) for a in hw), opts, bw)
         sub = _pick(sub_cand, bw, detail)
+        back = (lambda v: v) if pair_codes is None else (lambda v: v.take(pair_codes))  # noqa: E731
         for dst, src in zip((res.cycles, res.reads, res.writes), (sub.cycles, sub.reads, sub.writes)):
-            dst[idx] = src
+            dst[idx] = back(src)
         if detail:
             for key, val in sub.detail.items():
-                res.detail[key][idx] = val
+                res.detail[key][idx] = back(val)
     return res
 
 

@@ -145,15 +145,16 @@ class Workload:
             for end in (e.src, e.dst):
                 if end not in known:
                     raise HardwareError(f"workload {self.name!r}: edge {e.src!r} -> {e.dst!r} names unknown op {end!r}")
-        self.n  # validates lengths
-
-    @property
-    def n(self) -> int:
         lengths = {len(a) for op in self.ops for a in _arrays(op)}
         lengths.discard(1)
         if len(lengths) > 1:
             raise HardwareError(f"workload {self.name!r}: op arrays have mismatched lengths {sorted(lengths)}")
-        return lengths.pop() if lengths else 1
+        # Kept: the ops are frozen, and evaluate_cost asks on every call.
+        object.__setattr__(self, "_n", lengths.pop() if lengths else 1)
+
+    @property
+    def n(self) -> int:
+        return self._n  # type: ignore[attr-defined]
 
     @property
     def gemms(self) -> tuple[Gemm, ...]:
