@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import csv
 import errno
+import io
 import json
 import math
 import os
 import stat
 import tempfile
 from typing import Any, Iterator
+
+import numpy as np
 
 from .errors import DataError, OutputError
 
@@ -19,6 +23,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "json_text",
+    "csv_text",
     "finite_json",
     "read_json",
     "read_text",
@@ -120,6 +125,52 @@ def _umask() -> int:
 
 def atomic_write_text(path: str, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _csv_cells(column: Any) -> list | None:
+    """The cells of one pandas column as `DataFrame.to_csv` writes them, or None for a dtype left to pandas."""
+    dtype = column.dtype
+    if str(dtype).startswith(("str", "string")) or dtype == object:
+        na = column.isna().tolist()
+        return ["" if missing else str(v) for v, missing in zip(column.tolist(), na)]
+    if not isinstance(dtype, np.dtype):
+        if getattr(dtype, "kind", "") not in "iub" or not str(dtype).startswith(("Int", "UInt", "boolean")):
+            return None  # other extension dtypes (categories, dates, nullable floats): pandas' own rules
+        # Nullable integers and booleans: their values as numpy's, missing ones empty.
+        na = column.isna().tolist()
+        values = column.tolist()
+        if dtype.kind == "b":
+            return ["" if missing else ("True" if v else "False") for v, missing in zip(values, na)]
+        return ["" if missing else v for v, missing in zip(values, na)]
+    kind = dtype.kind
+    if kind in "iu":
+        return column.tolist()
+    if kind == "b":
+        return ["True" if v else "False" for v in column.tolist()]
+    if dtype == np.float64:  # (float32 prints shorter in pandas than its float64 value)
+        values = column.tolist()  # Python floats: str() is the shortest round-trip text, as numpy's
+        if column.isna().any():
+            values = ["" if v != v else v for v in values]
+        return values
+    return None
+
+
+def csv_text(frame: Any) -> str:
+    """`frame.to_csv(index=False)`, the same text, about twice as fast for the numeric columns of results.
+
+    pandas formats every cell through its own native-type conversion before Python's csv
+    writer; numbers converted once with `tolist` give the same text (ints and bools as pandas
+    writes them, floats as their shortest round-trip repr, missing values empty). A frame with
+    another dtype (dates, categories) or a non-default index is left to pandas.
+    """
+    columns = [_csv_cells(frame[c]) for c in frame.columns] if frame.columns.is_unique else [None]
+    if any(c is None for c in columns):
+        return frame.to_csv(index=False)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([str(c) for c in frame.columns])
+    writer.writerows(zip(*columns))
+    return out.getvalue()
 
 
 def finite_json(obj: Any) -> Any:

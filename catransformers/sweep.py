@@ -13,7 +13,7 @@ import pandas as pd
 from hw_models import SEARCH_KEYS, HardwareBatch, grid as make_grid, load_grid_axes
 
 from .evaluate import Evaluation, evaluate
-from .io import atomic_write_text
+from .io import atomic_write_text, csv_text
 from .limits import REFERENCE_LIMITS
 from .metrics import METRICS
 from .units import MJ_PER_J, MS_PER_S
@@ -101,7 +101,7 @@ def sweep(
 
 def write_sweep_csv(results: Sequence[SweepResult], path: str) -> None:
     frame = pd.concat([r.table for r in results], ignore_index=True)
-    atomic_write_text(path, frame.to_csv(index=False))
+    atomic_write_text(path, csv_text(frame))
 
 
 def _limit(value: float, spec: str) -> str:

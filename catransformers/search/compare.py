@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import ConfigError
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json, atomic_write_text, csv_text
 from .objectives import get_mode, list_modes
 from .spec import SearchSpec
 
@@ -251,9 +251,9 @@ def run_compare(
     gains = carbon_gains(table)
     scenario_rows = {sc: r.setup.scenario.row_columns() for sc in specs for label, r in results.items() if runs[label][0] == sc and hasattr(r.setup.scenario, "row_columns")}
     os.makedirs(out_dir, exist_ok=True)
-    atomic_write_text(os.path.join(out_dir, "compare.csv"), table.to_csv(index=False))
+    atomic_write_text(os.path.join(out_dir, "compare.csv"), csv_text(table))
     if gains is not None:
-        atomic_write_text(os.path.join(out_dir, "gains.csv"), gains.to_csv(index=False))
+        atomic_write_text(os.path.join(out_dir, "gains.csv"), csv_text(gains))
     atomic_write_json(
         os.path.join(out_dir, "compare.json"),
         {

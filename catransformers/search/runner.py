@@ -8,13 +8,13 @@ import logging
 import os
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json, atomic_write_text, csv_text
 from ..timing import charge, now
 from .archive import STORED_KEYS, Archive
 from .backend import DesignEvaluator, PopulationEvaluator, SerialEvaluator
@@ -554,8 +554,8 @@ def _finish(
         "timings": {},
     }
     if out_dir is not None:
-        atomic_write_text(os.path.join(out_dir, "evaluations.csv"), evaluations.to_csv(index=False))
-        atomic_write_text(os.path.join(out_dir, "pareto.csv"), pareto.to_csv(index=False))
+        atomic_write_text(os.path.join(out_dir, "evaluations.csv"), csv_text(evaluations))
+        atomic_write_text(os.path.join(out_dir, "pareto.csv"), csv_text(pareto))
         charge(timings, "write_csv", t0)
         charge(timings, "total", start)
         run["timings"] = {k: round(v, 4) for k, v in timings.items()}
