@@ -160,7 +160,8 @@ def _coerce(key: str, value: Any) -> Any:
     if key in _CHOICE_FIELDS:
         return _coerce_choice(key, value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float, np.integer, np.floating)):
-        raise HardwareError(f"hardware.{key}: {value!r} is not allowed; must be a positive number")
+        shown = dict(value) if isinstance(value, Mapping) else list(value) if isinstance(value, tuple) else value
+        raise HardwareError(f"hardware.{key}: {shown!r} is not allowed; must be a positive number")
     if isinstance(value, str):
         try:
             value = float(value)

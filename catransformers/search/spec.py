@@ -187,12 +187,12 @@ def _merge(base: dict[str, Any], user: Mapping[str, Any], path: tuple[str, ...] 
                 raise ConfigError(f"spec: {dotted} = {value!r} is not allowed; must be a table with keys {', '.join(sorted(base[key]))}")
             _merge(base[key], value, here)
         else:
-            base[key] = copy.deepcopy(value)
+            base[key] = copy.deepcopy(_plain(value))
 
 
 def _merge_open(base: Mapping[str, Any], value: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     out = dict(base)
-    out.update(copy.deepcopy(dict(value)))
+    out.update(copy.deepcopy(_plain(value)))
     return out
 
 

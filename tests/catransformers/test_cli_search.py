@@ -89,6 +89,14 @@ def test_search_profile_flag_and_spec_key(capsys, tmp_path):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", [("search", "--mode", "carbon"), ("compare", "--modes", "carbon,latency")])
+def test_a_table_where_a_hardware_number_belongs_is_one_line(capsys, tmp_path, command):
+    # Found by the CLI fuzz test: compare deep-copied the frozen spec and raised a traceback.
+    code, _, err = run(capsys, *command, "--set", "hardware.fixed.clusters={a=1}", "--out", str(tmp_path / "x"), *SMALL)
+    assert code == 2 and "hardware.clusters: {'a': 1} is not allowed; must be a positive number" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_compare_and_plot(capsys, tmp_path):
     code, stdout, err = run(capsys, "compare", "--modes", "carbon,latency", "--out", str(tmp_path), *SMALL)
     assert code == 0, err
