@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["load", "convert", "alternate"]
+__all__ = ["load", "convert", "alternate", "evaluate_calls"]
 
 
 def load(directory: str) -> ModuleType:
@@ -58,3 +58,15 @@ def alternate(calls: Sequence[Callable[[], Any]], runs: int) -> list[tuple[np.nd
             wall[i].append(time.perf_counter() - t0)
             cpu[i].append(time.process_time() - c0)
     return [(np.array(w), np.array(c)) for w, c in zip(wall, cpu)]
+
+
+def evaluate_calls(evaluate_cost: Callable[..., Any], workload: Any, hw: Any, directory: str | None) -> list[Callable[[], Any]]:
+    """evaluate_cost(workload, hw) as a call, and with `directory` the same call on its hw_models; each run once (warm-up)."""
+    calls = [lambda: evaluate_cost(workload, hw)]
+    if directory:
+        old = load(directory)
+        old_wl, old_hw = convert(workload, hw, old)
+        calls.append(lambda: old.evaluate_cost(old_wl, old_hw))
+    for call in calls:
+        call()  # warm-up: imports, profile load, first-touch allocations
+    return calls

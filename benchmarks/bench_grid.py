@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 
 from typing import Any
 
@@ -110,13 +109,7 @@ def main() -> None:
 
     wl, source = the_workload(args.local)
     hw = reference_grid()
-    calls = [lambda: evaluate_cost(wl, hw)]
-    if args.baseline:
-        old = baseline.load(args.baseline)
-        old_wl, old_hw = baseline.convert(wl, hw, old)
-        calls.append(lambda: old.evaluate_cost(old_wl, old_hw))
-    for call in calls:
-        call()  # warm-up: imports, profile load, first-touch allocations
+    calls = baseline.evaluate_calls(evaluate_cost, wl, hw, args.baseline)
     timings = baseline.alternate(calls, args.runs)
     wall, cpu = timings[0]
     rep = calls[0]()

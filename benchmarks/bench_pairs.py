@@ -31,13 +31,7 @@ def main() -> None:
     wl = random_pruned(args.pairs, rng)
     grid = reference_grid()
     hw = grid.take(rng.integers(0, len(grid), args.pairs))
-    calls = [lambda: evaluate_cost(wl, hw)]
-    if args.baseline:
-        old = baseline.load(args.baseline)
-        old_wl, old_hw = baseline.convert(wl, hw, old)
-        calls.append(lambda: old.evaluate_cost(old_wl, old_hw))
-    for call in calls:
-        call()  # warm-up: first-touch allocations
+    calls = baseline.evaluate_calls(evaluate_cost, wl, hw, args.baseline)
     timings = baseline.alternate(calls, args.runs)
     wall, cpu = timings[0]
     rep = calls[0]()
