@@ -24,7 +24,9 @@ def load_topology(path: str) -> Workload:
     """Read a topology CSV into GEMMs. The first row is a header when every cell of it is a
     known column name; otherwise every row is `name, M, K, N[, batch]`. Every cell counts
     (an empty one is an error, not skipped); a trailing comma (SCALE-Sim writes one) is
-    ignored; `#` starts a comment row. Any bad row is an error naming its line."""
+    ignored where it adds a cell beyond the columns, so `g0,1,1,1,` under `name,M,K,N,batch`
+    is an empty batch (an error) and under `Layer, M, N, K,` a trailing comma; `#` starts a
+    comment row. Any bad row is an error naming its line."""
     from catransformers_errors.files import decode_utf8, read_bytes
 
     where = f"workload file {path!r}"
@@ -43,6 +45,8 @@ def load_topology(path: str) -> Workload:
     ops = []
     seen: set[str] = set()
     for line, row in rows:
+        while len(row) > len(columns) and row[-1] == "":
+            row = row[:-1]  # a trailing comma (SCALE-Sim's files end each row with one)
         # batch, when it is the last column, may be left off a row (batch 1); nothing else may
         optional = 1 if columns[-1] == "batch" else 0
         if not len(columns) - optional <= len(row) <= len(columns):
@@ -60,15 +64,13 @@ def load_topology(path: str) -> Workload:
 
 
 def _rows(text: str, where: str) -> list[tuple[int, list[str]]]:
-    """(line number, stripped cells) of every non-blank, non-comment row; trailing empty cells dropped."""
+    """(line number, stripped cells) of every non-blank, non-comment row (empty cells kept)."""
     out = []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         for row in reader:
             cells = [c.strip() for c in row]
-            while cells and cells[-1] == "":
-                cells.pop()  # a trailing comma (SCALE-Sim's files end each row with one)
-            if not cells or cells[0].startswith("#"):
+            if not any(cells) or cells[0].startswith("#"):
                 continue
             out.append((reader.line_num, cells))
     except csv.Error as exc:
@@ -78,6 +80,8 @@ def _rows(text: str, where: str) -> list[tuple[int, list[str]]]:
 
 def _header(cells: list[str], where: str) -> list[str] | None:
     """The columns a header row names, or None when the row is not a header."""
+    while cells and cells[-1] == "":
+        cells = cells[:-1]  # a header's trailing comma names no column
     keys = [c.replace(" ", "").replace("_", "").casefold() for c in cells]
     if not all(k in HEADER_NAMES for k in keys):
         if any(k in HEADER_NAMES for k in keys) and not _looks_like_row(cells):

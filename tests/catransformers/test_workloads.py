@@ -232,6 +232,8 @@ def test_topology_csv(tmp_path):
         ("g1,1e3,2,3\n", r"M='1e3' is not allowed"),
         ("g1,99999999999,2,3\n", r"M='99999999999' is not allowed"),
         ("g1,\u0661,2,3\n", r"is not allowed"),
+        ("g0,1,1,1,\n", r"line 1: batch is empty"),  # no header: the fifth cell is batch, not a trailing comma
+        ("name,M,K,N,batch\ng0,1,1,1,\n", r"line 2: batch is empty"),
     ],
 )
 def test_malformed_topology_rows(tmp_path, text, match):
