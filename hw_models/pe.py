@@ -93,14 +93,21 @@ def _tile(
         if cache is not None:
             cache[key] = hit
     t_sc, stationary, st_reads = hit[:3]
+    # Tilings p along axis 0 (p of shape (P, 1, 1)): the leading ones with 2p <= every register
+    # have a spare word everywhere (q <= p), so their spare test is skipped.
+    lead = 0
+    if words is not None and np.ndim(p):
+        flat_p, least = np.ravel(p), float(words.min())
+        while lead < flat_p.size and 2.0 * flat_p[lead] <= least:
+            lead += 1
     if axis_rows:
         fc, fixed, row_reads, folds = hit[3:7]
-        groups = np.ceil(folds / p)
+        groups = ceil_div(folds, p)
         rg = ceil_div(sr, groups)
         q = np.minimum(p, rg)
         r = ceil_div(rg, q)
         fr_ = r if fill == 1.0 else fill * r
-        compute = _fold_cycles(groups * fc, q, fr_, t, fr_ + fixed, words)
+        compute = _fold_cycles(groups * fc, q, fr_, t, fr_ + fixed, words, lead)
         # WS / IS: partial sums leave once per group (latched) or per word and are read back for
         # every one after the first. OS: B streams down the columns as often; outputs leave once.
         flow = t_sc * groups if latch is True else t_sc * groups * np.where(latch, 1.0, q)
@@ -108,16 +115,16 @@ def _tile(
         writes = flow + (stationary - flow) * os
     else:
         fr, per_word, fixed, t_sr, col_reads, writes, folds = hit[3:10]
-        groups = np.ceil(folds / p)
+        groups = ceil_div(folds, p)
         cg = ceil_div(sc, groups)
         q = np.minimum(p, cg)
         c = ceil_div(cg, q)
-        compute = _fold_cycles(fr * groups, q, per_word - t, t, (c if fill == 1.0 else fill * c) + fixed, words)
+        compute = _fold_cycles(fr * groups, q, per_word - t, t, (c if fill == 1.0 else fill * c) + fixed, words, lead)
         row_reads = t_sr * groups if latch is True else t_sr * groups * np.where(latch, 1.0, q)
     return compute, st_reads, row_reads, col_reads, writes, q
 
 
-def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Arr | None) -> Arr:
+def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Arr | None, lead: int = 0) -> Arr:
     """Cycles of g groups of q register words each: a load of `load` and a stream of t per word, `skew` per group.
 
     Without a spare register (2q > words) every group loads, streams and drains in turn:
@@ -126,6 +133,8 @@ def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Arr | None
     one only where it outlasts the stream: q*(load + t) + (g - 1)*q*max(t, load) + g*skew, never
     more. The skew (ripple and drain) stays per group: the new words take over once the last
     input of the current group has passed every PE (one swap for the whole array).
+    The first `lead` entries along axis 0 (all arrays then of the full shape) are known to have
+    a spare word.
     """
     if words is None:
         return g * (q * (load + t) + skew)
@@ -136,12 +145,15 @@ def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Arr | None
     piped *= np.maximum(t, load)
     piped += first
     piped += g * skew
+    out = piped
+    if lead:
+        q, g, skew, first, out = q[lead:], g[lead:], skew[lead:], first[lead:], piped[lead:]
     no_spare = 2.0 * q > words
     if not no_spare.any():
         return piped
     first += skew
     first *= g
-    np.copyto(piped, first, where=no_spare)
+    np.copyto(out, first, where=no_spare)
     return piped
 
 
@@ -510,12 +522,19 @@ def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
 
     l2bw of shape (ports, 1, 1) chooses for every port at once (results port-major, ports x R).
     """
-    value = np.maximum(cand.compute, cand.lw / l2bw)  # (C, R), or (ports, C, R) for an array of ports
+    # max(compute, lw / l2bw): (C, R), or (ports, C, R) for an array of ports. Its buffer is then
+    # reused for the accesses of the fastest candidates (inf elsewhere): fresh large temporaries
+    # and np.where cost about twice as much here.
+    value = cand.lw / l2bw
+    np.maximum(value, cand.compute, out=value)
     vmin = value.min(axis=-2)
-    masked = np.where(value == vmin[..., None, :], cand.acc, np.inf)
+    fastest = value == vmin[..., None, :]
+    masked = value
+    masked.fill(np.inf)
+    np.copyto(masked, cand.acc, where=fastest)
     # The first minimum along the candidates: a min and a first-true argmax on the booleans is
     # about 1.6x faster than argmin along a non-last axis, same index (NaN never occurs here).
-    pick = (masked == masked.min(axis=-2)[..., None, :]).argmax(axis=-2)
+    pick = np.equal(masked, masked.min(axis=-2)[..., None, :], out=fastest).argmax(axis=-2)
     if pick.ndim == 1:
         flat = pick_rows(pick)
     else:  # port-major: problem j under port b takes row pick[b, j] of the (C, R) arrays
