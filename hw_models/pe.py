@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -363,8 +364,8 @@ class _Candidates:
         return changed, sub
 
 
-def _geometry(dims: Arr, hw: tuple[Arr, ...]) -> tuple[Any, ...]:
-    """Per candidate (6, R): stationary rows and columns, time, array rows and columns; latch and link codes."""
+def _geometry(dims: Arr, hw: tuple[Arr, ...], count: int = 6) -> tuple[Any, ...]:
+    """Per candidate (count of the six, R): stationary rows and columns, time, array rows and columns; latch and link codes."""
     D, W, _, _, latch, link = hw
     arr = np.stack([D, W])  # (2 array sides, R)
     # A uniform latch setting is a scalar: np.where on it is then free.
@@ -374,7 +375,8 @@ def _geometry(dims: Arr, hw: tuple[Arr, ...]) -> tuple[Any, ...]:
     else:
         latch6 = latch_arr[None, :] if latch_arr.ndim else latch
     link6 = link[None, :] if np.ndim(link) else link
-    return dims[_C_ROW], dims[_C_COL], dims[_C_TIME], arr[_C_ROWSIDE], arr[_C_COLSIDE], latch6, link6
+    return (dims[_C_ROW[:count]], dims[_C_COL[:count]], dims[_C_TIME[:count]], arr[_C_ROWSIDE[:count]], arr[_C_COLSIDE[:count]],
+            latch6, link6)
 
 
 def _tiny(sc: Arr, sr: Arr, t: Arr, rows: Arr, cols: Arr, fill: float, words: Arr | None) -> Arr:
@@ -426,7 +428,6 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     reg_words, stationary_ok = hw[2], hw[3]
     words = _spare(reg_words)
     links, fill, allowed, detail = opts
-    sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw)
     os = _C_IS_OS
     n = dims.shape[1]
     # Every power of two up to the largest register in the batch, on both axes (per problem the
@@ -449,6 +450,8 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     # Without any stationary register, the one-word OS and IS candidates are illegal everywhere:
     # they are left out while every problem has a legal WS candidate.
     tail = 0 if s == 6 or bool(legal0[:2].any(axis=0).all()) else 6 - s
+    # The geometry of the first s candidates serves unless all six one-word candidates are costed.
+    sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw, 6 if tail or l2bw is not None else s)
     # Layout, in tie-break order: per candidate c < s, [one word, (2, cols), (2, rows), (4, cols), ...],
     # then the one-word candidates c >= s (if kept).
     k = 1 + 2 * n_p
@@ -505,16 +508,26 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
                 v = v[:, 1:]
             if n_p:
                 head[f][:, 1 + axis_rows :: 2] = v
-    axis = np.zeros((total,))
-    axis[: s * k].reshape(s, k)[:, 2::2] = 1.0
-    choice = np.concatenate([np.repeat(np.arange(s, dtype=np.float64), k), np.arange(s, 6, dtype=np.float64)[:tail]])
+    axis, choice, one_word = _layout(s, k, tail)
     compute = out["compute"]
-    one_word = np.concatenate([np.arange(s) * k, s * k + np.arange(6 - s) if tail else np.full(6 - s, -1)])
     one_compute = compute.take(one_word[one_word >= 0], axis=0)
     illegal = ~legal
     if illegal.any():
         compute[illegal] = np.inf
     return _Candidates(compute, out["lw"], out["reads"], out["writes"], out.get("q"), axis, choice, small, one_word, one_compute)
+
+
+@functools.lru_cache(maxsize=None)
+def _layout(s: int, k: int, tail: int) -> tuple[Arr, Arr, Arr]:
+    """Per candidate row: register axis and dataflow choice; the row of each one-word candidate (read-only, shared)."""
+    total = s * k + tail
+    axis = np.zeros((total,))
+    axis[: s * k].reshape(s, k)[:, 2::2] = 1.0
+    choice = np.concatenate([np.repeat(np.arange(s, dtype=np.float64), k), np.arange(s, 6, dtype=np.float64)[:tail]])
+    one_word = np.concatenate([np.arange(s) * k, s * k + np.arange(6 - s) if tail else np.full(6 - s, -1)])
+    for a in (axis, choice, one_word):
+        a.flags.writeable = False
+    return axis, choice, one_word
 
 
 def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
