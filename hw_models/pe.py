@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ Arr = np.ndarray
 
 def _tile(
     sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, p: float, axis_rows: bool, latch: Any, fill: float, os: Any,
-    cache: dict | None = None, words: Any = 1.0,
+    cache: dict | None = None, words: Arr | None = None,
 ) -> tuple[Arr, ...]:
     """One register tiling of one candidate: (compute, stationary reads, row-edge reads, column reads, writes).
 
@@ -61,7 +62,7 @@ def _tile(
     (q = 1: SCALE-Sim's 2r + c + T - 2), q*T without (fill = 0).
 
     Double-buffered stationary operand: where the register has room for the next group's q words
-    beside the current group's (2q <= `words`), the next group shifts in while the current one
+    beside the current group's (2q <= `words`; None: no spare word anywhere), the next group shifts in while the current one
     streams (the TPU's weight double-buffering), so only the first load is exposed (a load longer
     than the stream, r > T, stalls by the difference); each group keeps its ripple and drain
     r + c - 2. A one-word register gets SCALE-Sim's per-fold fill and drain.
@@ -93,31 +94,38 @@ def _tile(
         if cache is not None:
             cache[key] = hit
     t_sc, stationary, st_reads = hit[:3]
+    # Tilings p along axis 0 (p of shape (P, 1, 1)): the leading ones with 2p <= every register
+    # have a spare word everywhere (q <= p), so their spare test is skipped.
+    lead = 0
+    if words is not None and np.ndim(p):
+        flat_p, least = np.ravel(p), float(words.min())
+        while lead < flat_p.size and 2.0 * flat_p[lead] <= least:
+            lead += 1
     if axis_rows:
         fc, fixed, row_reads, folds = hit[3:7]
-        groups = np.ceil(folds / p)
+        groups = ceil_div(folds, p)
         rg = ceil_div(sr, groups)
         q = np.minimum(p, rg)
         r = ceil_div(rg, q)
         fr_ = r if fill == 1.0 else fill * r
-        compute = _fold_cycles(groups * fc, q, fr_, t, fr_ + fixed, words)
+        compute = _fold_cycles(groups * fc, q, fr_, t, fr_ + fixed, words, lead)
         # WS / IS: partial sums leave once per group (latched) or per word and are read back for
         # every one after the first. OS: B streams down the columns as often; outputs leave once.
-        flow = t_sc * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
+        flow = t_sc * groups if latch is True else t_sc * groups * np.where(latch, 1.0, q)
         col_reads = flow - t_sc * (1.0 - os)
         writes = flow + (stationary - flow) * os
     else:
         fr, per_word, fixed, t_sr, col_reads, writes, folds = hit[3:10]
-        groups = np.ceil(folds / p)
+        groups = ceil_div(folds, p)
         cg = ceil_div(sc, groups)
         q = np.minimum(p, cg)
         c = ceil_div(cg, q)
-        compute = _fold_cycles(fr * groups, q, per_word - t, t, (c if fill == 1.0 else fill * c) + fixed, words)
-        row_reads = t_sr * groups * (1.0 if latch is True else np.where(latch, 1.0, q))
+        compute = _fold_cycles(fr * groups, q, per_word - t, t, (c if fill == 1.0 else fill * c) + fixed, words, lead)
+        row_reads = t_sr * groups if latch is True else t_sr * groups * np.where(latch, 1.0, q)
     return compute, st_reads, row_reads, col_reads, writes, q
 
 
-def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Any) -> Arr:
+def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Arr | None, lead: int = 0) -> Arr:
     """Cycles of g groups of q register words each: a load of `load` and a stream of t per word, `skew` per group.
 
     Without a spare register (2q > words) every group loads, streams and drains in turn:
@@ -126,18 +134,34 @@ def _fold_cycles(g: Arr, q: Arr, load: Arr, t: Arr, skew: Arr, words: Any) -> Ar
     one only where it outlasts the stream: q*(load + t) + (g - 1)*q*max(t, load) + g*skew, never
     more. The skew (ripple and drain) stays per group: the new words take over once the last
     input of the current group has passed every PE (one swap for the whole array).
+    The first `lead` entries along axis 0 (all arrays then of the full shape) are known to have
+    a spare word.
     """
-    words = np.asarray(words)
-    if np.all(words < 2.0):
+    if words is None:
         return g * (q * (load + t) + skew)
-    spare = 2.0 * q <= words
     first = q * (load + t)
-    piped = (g - 1.0) * q * np.maximum(t, load)
+    # In place, in the order of (g - 1.0) * q * np.maximum(t, load) + first + g * skew.
+    piped = g - 1.0
+    piped *= q
+    piped *= np.maximum(t, load)
     piped += first
     piped += g * skew
-    if np.all(spare):
+    out = piped
+    if lead:
+        q, g, skew, first, out = q[lead:], g[lead:], skew[lead:], first[lead:], piped[lead:]
+    no_spare = 2.0 * q > words
+    if not no_spare.any():
         return piped
-    return np.where(spare, piped, g * (first + skew))
+    first += skew
+    first *= g
+    np.copyto(out, first, where=no_spare)
+    return piped
+
+
+def _spare(words: Any) -> Arr | None:
+    """The register words, or None where no register has a spare word (no double buffering anywhere)."""
+    words = np.asarray(words)
+    return None if np.all(words < 2.0) else words
 
 
 def _link_words(st: Arr, row: Arr, col: Arr, writes: Arr, link: Any, links: frozenset, reads: Arr | None = None) -> Arr:
@@ -213,7 +237,8 @@ def pe_level(
     u_codes = np.broadcast_to(u_codes, (v,))
     b_codes = np.broadcast_to(b_codes, (v,))
     rep = representatives(u_codes, count)
-    cand = _candidates(dims.take(rep, axis=1), tuple(np.take(a, rep) for a in hw), opts, None)
+    u_dims, u_hw = dims.take(rep, axis=1), tuple(np.take(a, rep) for a in hw)
+    cand = _candidates(u_dims, u_hw, opts, None)
     flat = b_codes * count + u_codes
     seen = np.zeros(count * n_ports, bool)
     seen[flat] = True
@@ -227,7 +252,7 @@ def pe_level(
         slot = np.cumsum(seen) - 1
         bw = l2bw.take(pairs)
         res = _concat([_pick(cand.columns(u_codes.take(pairs)), bw, detail)], slot.take(flat))
-    small = cand.small_rows.take(u_codes)
+    small = cand.small.any(axis=0).take(u_codes)
     if np.any(small):
         # Tiny folds: a shorter fold height may win, judged against the problem's own port; once
         # per (problem, port) pair, whose codes name everything the refold reads.
@@ -238,15 +263,21 @@ def pe_level(
         else:
             rows, pair_codes = idx, None
         bw = l2bw.take(rows)
-        sub_cand = cand.columns(u_codes.take(rows))
-        sub_cand.refold(dims.take(rows, axis=1), tuple(np.take(a, rows) for a in hw), opts, bw)
-        sub = _pick(sub_cand, bw, detail)
-        back = (lambda v: v) if pair_codes is None else (lambda v: v.take(pair_codes))  # noqa: E731
-        for dst, src in zip((res.cycles, res.reads, res.writes), (sub.cycles, sub.reads, sub.writes)):
-            dst[idx] = back(src)
-        if detail:
-            for key, val in sub.detail.items():
-                res.detail[key][idx] = back(val)
+        refolded = cand.refold(u_codes.take(rows), u_dims, u_hw, opts[0], bw)
+        if refolded is not None:
+            # Only the pairs whose one-word candidates changed are chosen again.
+            changed, sub_cand = refolded
+            sub = _pick(sub_cand, bw.take(changed), detail)
+            slot = np.full(rows.size, -1)
+            slot[changed] = np.arange(changed.size)
+            slot = slot if pair_codes is None else slot.take(pair_codes)
+            hit = slot >= 0
+            idx, slot = idx[hit], slot[hit]
+            for dst, src in zip((res.cycles, res.reads, res.writes), (sub.cycles, sub.reads, sub.writes)):
+                dst[idx] = src.take(slot)
+            if detail:
+                for key, val in sub.detail.items():
+                    res.detail[key][idx] = val.take(slot)
     return res
 
 
@@ -281,36 +312,60 @@ def _concat(results: list[PeLevel], index: Arr) -> PeLevel:
 class _Candidates:
     """Every candidate of R problems as (C, R) arrays in tie-break order (compute = inf where illegal)."""
 
-    __slots__ = ("compute", "lw", "acc", "reads", "writes", "q", "axis", "choice", "small_rows", "one_word")
+    __slots__ = ("compute", "lw", "acc", "reads", "writes", "q", "axis", "choice", "small", "one_word", "one_compute")
 
-    def __init__(self, compute: Arr, lw: Arr, reads: Arr, writes: Arr, q: Arr | None, axis: Arr, choice: Arr, small_rows: Arr,
-                 one_word: Arr) -> None:
+    def __init__(self, compute: Arr, lw: Arr, reads: Arr, writes: Arr, q: Arr | None, axis: Arr, choice: Arr, small: Arr,
+                 one_word: Arr, one_compute: Arr) -> None:
         self.compute, self.lw, self.reads, self.writes = compute, lw, reads, writes
         self.acc = reads + writes
-        self.q, self.axis, self.choice, self.small_rows = q, axis, choice, small_rows
+        self.q, self.axis, self.choice = q, axis, choice
         self.one_word = one_word  # row of each of the six one-word candidates (-1: left out)
+        # Per kept one-word candidate (the first K of the six, in order) and problem: its compute
+        # (finite also where illegal) and whether its folds are tiny and not yet tried shorter.
+        self.one_compute, self.small = one_compute, small
 
     def columns(self, idx: Arr) -> "_Candidates":
         q = None if self.q is None else self.q.take(idx, axis=1)
         return _Candidates(self.compute.take(idx, axis=1), self.lw.take(idx, axis=1), self.reads.take(idx, axis=1),
-                           self.writes.take(idx, axis=1), q, self.axis, self.choice, self.small_rows.take(idx), self.one_word)
+                           self.writes.take(idx, axis=1), q, self.axis, self.choice, self.small.take(idx, axis=1), self.one_word,
+                           self.one_compute.take(idx, axis=1))
 
-    def refold(self, dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr) -> None:
-        """Redo the one-word candidates of these problems with shorter folds tried against their own port."""
-        links, fill = opts[:2]
-        sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw)
-        compute, lw, reads, wr, _, _ = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, None, hw[2])
-        here = self.one_word >= 0
-        at = self.one_word[here]
-        illegal = np.isinf(self.compute[at])
-        new = compute[here]
-        new[illegal] = np.inf
-        self.compute[at], self.lw[at], self.reads[at], self.writes[at] = new, lw[here], reads[here], wr[here]
-        self.acc[at] = reads[here] + wr[here]
+    def refold(self, problems: Arr, dims: Arr, hw: tuple[Arr, ...], links: frozenset, l2bw: Arr) -> tuple[Arr, "_Candidates"] | None:
+        """The (problem, port) pairs whose tiny one-word folds run faster shorter against their port, with those candidates.
+
+        Pair i is column problems[i] (of dims and hw) under port l2bw[i]. Returns the indices of
+        the pairs where a shorter height wins and their columns with it, or None where none gains:
+        every other pair keeps the choice the caller already made on these candidates.
+        """
+        cand, pair = np.nonzero(self.small.take(problems, axis=1))
+        if not pair.size:
+            return None
+        prob = problems.take(pair)
+        row = self.one_word.take(cand)
+        sides = np.stack(hw[:2])
+        side = _C_ROWSIDE.take(cand)
+        f64 = lambda a: np.asarray(a, np.float64)  # noqa: E731
+        geometry = (*(f64(dims[c.take(cand), prob]) for c in (_C_ROW, _C_COL, _C_TIME)), f64(sides[side, prob]),
+                    f64(sides[1 - side, prob]), _C_IS_OS[:, 0].take(cand), f64(np.take(hw[5], prob)), f64(hw[2].take(prob)))
+        # The full height (j = 0) as the main pass costed it, with its compute from before illegal
+        # candidates were set to inf: the heights are judged on the candidate's own cycles.
+        full = (self.one_compute[cand, prob], self.lw[row, prob], self.acc[row, prob])
+        shorter = _shorter_folds(geometry, full, links, f64(l2bw.take(pair)))
+        if shorter is None:
+            return None
+        win, fields = shorter
+        changed, pos = np.unique(pair.take(win), return_inverse=True)
+        sub = self.columns(problems.take(changed))
+        row = row.take(win)
+        compute = fields[0]
+        compute[np.isinf(sub.compute[row, pos])] = np.inf
+        for dst, src in zip((sub.compute, sub.lw, sub.reads, sub.writes, sub.acc), (compute, *fields[1:])):
+            dst[row, pos] = src
+        return changed, sub
 
 
-def _geometry(dims: Arr, hw: tuple[Arr, ...]) -> tuple[Any, ...]:
-    """Per candidate (6, R): stationary rows and columns, time, array rows and columns; latch and link codes."""
+def _geometry(dims: Arr, hw: tuple[Arr, ...], count: int = 6) -> tuple[Any, ...]:
+    """Per candidate (count of the six, R): stationary rows and columns, time, array rows and columns; latch and link codes."""
     D, W, _, _, latch, link = hw
     arr = np.stack([D, W])  # (2 array sides, R)
     # A uniform latch setting is a scalar: np.where on it is then free.
@@ -320,10 +375,11 @@ def _geometry(dims: Arr, hw: tuple[Arr, ...]) -> tuple[Any, ...]:
     else:
         latch6 = latch_arr[None, :] if latch_arr.ndim else latch
     link6 = link[None, :] if np.ndim(link) else link
-    return dims[_C_ROW], dims[_C_COL], dims[_C_TIME], arr[_C_ROWSIDE], arr[_C_COLSIDE], latch6, link6
+    return (dims[_C_ROW[:count]], dims[_C_COL[:count]], dims[_C_TIME[:count]], arr[_C_ROWSIDE[:count]], arr[_C_COLSIDE[:count]],
+            latch6, link6)
 
 
-def _tiny(sc: Arr, sr: Arr, t: Arr, rows: Arr, cols: Arr, fill: float, words: Arr) -> Arr:
+def _tiny(sc: Arr, sr: Arr, t: Arr, rows: Arr, cols: Arr, fill: float, words: Arr | None) -> Arr:
     """Candidates whose folds are so short that a shorter fold height may beat the full one.
 
     One-word register (serial folds, cost f*(2r + c + T - 2) over f row folds of r rows): the
@@ -334,7 +390,7 @@ def _tiny(sc: Arr, sr: Arr, t: Arr, rows: Arr, cols: Arr, fill: float, words: Ar
     """
     c1 = ceil_div(sc, ceil_div(sc, cols))
     tiny = c1 + t - _PIPELINE_OFFSET < _PIPELINE_FILL
-    if not np.all(np.asarray(words) < 2.0):
+    if words is not None:
         f1 = ceil_div(sr, rows)
         r1 = ceil_div(sr, f1)
         best_full = ((t >= r1) & (t + c1 - _PIPELINE_OFFSET >= r1)) | ((t <= r1) & ((c1 >= 4.0) | ((f1 == 1.0) & (c1 >= 2.0))))
@@ -343,28 +399,35 @@ def _tiny(sc: Arr, sr: Arr, t: Arr, rows: Arr, cols: Arr, fill: float, words: Ar
 
 
 def _one_word(sr: Arr, sc: Arr, t: Arr, rows: Arr, cols: Arr, latch6: Any, link6: Any, links: frozenset, fill: float,
-              l2bw: Arr | None, cache: dict | None, words: Arr) -> tuple[Arr, ...]:
-    """The six one-word candidates: (compute, L2 link words, reads, writes, q, problems with tiny folds).
+              l2bw: Arr | None, cache: dict | None, words: Arr | None) -> tuple[Arr, ...]:
+    """The six one-word candidates: (compute, L2 link words, reads, writes, q).
 
     Tiny folds may run faster at a shorter height; with l2bw, those are tried against that port.
     """
     os = _C_IS_OS
     compute, st, row, col, wr, q = _tile(sr, sc, t, rows, cols, 1.0, False, latch6, fill, os, cache, words)
-    small = _tiny(sc, sr, t, rows, cols, fill, words)
-    small_rows = small.any(axis=0)
-    if l2bw is not None and np.any(small):
-        compute, st, row, col, wr = _shorter_folds(
-            small, (compute, st, row, col, wr), (sr, sc, t, rows, cols, l2bw, latch6, link6, os, links, words))
-        small_rows = np.zeros(small_rows.shape, bool)
     reads = st + row + col
-    return compute, _link_words(st, row, col, wr, link6, links, reads), reads, wr, q, small_rows
+    lw = _link_words(st, row, col, wr, link6, links, reads)
+    small = _tiny(sc, sr, t, rows, cols, fill, words) if l2bw is not None else None
+    if small is not None and np.any(small):
+        idx = np.nonzero(small)
+        b = lambda a: np.broadcast_to(np.asarray(a, np.float64), small.shape)[idx]  # noqa: E731
+        shorter = _shorter_folds(tuple(b(a) for a in (sr, sc, t, rows, cols, os, link6, 1.0 if words is None else words)),
+                                 tuple(b(a) for a in (compute, lw, reads + wr)), links, b(l2bw))
+        if shorter is not None:
+            win, fields = shorter
+            at = (idx[0].take(win), idx[1].take(win))
+            compute, lw, reads, wr = (np.array(np.broadcast_to(a, small.shape), dtype=np.float64) for a in (compute, lw, reads, wr))
+            for dst, src in zip((compute, lw, reads, wr), fields):
+                dst[at] = src
+    return compute, lw, reads, wr, q
 
 
 def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr | None) -> _Candidates:
     """All (candidate, register tiling) pairs of the R problems; with l2bw, tiny folds are also tried shorter."""
     reg_words, stationary_ok = hw[2], hw[3]
+    words = _spare(reg_words)
     links, fill, allowed, detail = opts
-    sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw)
     os = _C_IS_OS
     n = dims.shape[1]
     # Every power of two up to the largest register in the batch, on both axes (per problem the
@@ -387,6 +450,8 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     # Without any stationary register, the one-word OS and IS candidates are illegal everywhere:
     # they are left out while every problem has a legal WS candidate.
     tail = 0 if s == 6 or bool(legal0[:2].any(axis=0).all()) else 6 - s
+    # The geometry of the first s candidates serves unless all six one-word candidates are costed.
+    sr, sc, t, rows, cols, latch6, link6 = _geometry(dims, hw, 6 if tail or l2bw is not None else s)
     # Layout, in tie-break order: per candidate c < s, [one word, (2, cols), (2, rows), (4, cols), ...],
     # then the one-word candidates c >= s (if kept).
     k = 1 + 2 * n_p
@@ -399,12 +464,16 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
     lhead[:, 0] = legal0[:s]
     if tail:
         legal[s * k :] = legal0[s:]
-    small_rows = _tiny(sc, sr, t, rows, cols, fill, reg_words).any(axis=0)
+    # Tiny folds of the kept one-word candidates (the first s, or all six with the tail).
+    kept = s + tail
+    small = _tiny(sc[:kept], sr[:kept], t[:kept], rows[:kept], cols[:kept], fill, words)
     # One word is the p = 1 of the column tilings (q = 1 along either axis), unless tiny folds
     # are to be tried shorter or the one-word OS and IS candidates are kept beside the WS ones.
-    one_in_block = not tail and not (l2bw is not None and bool(small_rows.any()))
+    one_in_block = not tail and not (l2bw is not None and bool(small.any()))
     if not one_in_block:
-        compute, lw, reads, wr, q, small_rows = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, cache, reg_words)
+        compute, lw, reads, wr, q = _one_word(sr, sc, t, rows, cols, latch6, link6, links, fill, l2bw, cache, words)
+        if l2bw is not None:
+            small = np.zeros(small.shape, bool)  # tried shorter against the port already
         for f, v in zip(("compute", "lw", "reads", "writes", "q"), (compute, lw, reads, wr, q)):
             if f in out:
                 head[f][:, 0] = v[:s]
@@ -426,7 +495,7 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
         pa_here = np.array(([1.0] if first else []) + powers)[:, None, None]
         if not pa_here.size:
             continue
-        compute, st, row, col, wr, q = _tile(*args, pa_here, axis_rows, latch6, fill, os[:s], cache, reg_words)
+        compute, st, row, col, wr, q = _tile(*args, pa_here, axis_rows, latch6, fill, os[:s], cache, words)
         reads = st + row + col
         values = (compute, _link_words(st, row, col, wr, link6, links, reads), reads, wr, q)
         shape = (pa_here.shape[0], s, n)
@@ -439,15 +508,26 @@ def _candidates(dims: Arr, hw: tuple[Arr, ...], opts: tuple[Any, ...], l2bw: Arr
                 v = v[:, 1:]
             if n_p:
                 head[f][:, 1 + axis_rows :: 2] = v
-    axis = np.zeros((total,))
-    axis[: s * k].reshape(s, k)[:, 2::2] = 1.0
-    choice = np.concatenate([np.repeat(np.arange(s, dtype=np.float64), k), np.arange(s, 6, dtype=np.float64)[:tail]])
+    axis, choice, one_word = _layout(s, k, tail)
     compute = out["compute"]
+    one_compute = compute.take(one_word[one_word >= 0], axis=0)
     illegal = ~legal
     if illegal.any():
         compute[illegal] = np.inf
+    return _Candidates(compute, out["lw"], out["reads"], out["writes"], out.get("q"), axis, choice, small, one_word, one_compute)
+
+
+@functools.lru_cache(maxsize=None)
+def _layout(s: int, k: int, tail: int) -> tuple[Arr, Arr, Arr]:
+    """Per candidate row: register axis and dataflow choice; the row of each one-word candidate (read-only, shared)."""
+    total = s * k + tail
+    axis = np.zeros((total,))
+    axis[: s * k].reshape(s, k)[:, 2::2] = 1.0
+    choice = np.concatenate([np.repeat(np.arange(s, dtype=np.float64), k), np.arange(s, 6, dtype=np.float64)[:tail]])
     one_word = np.concatenate([np.arange(s) * k, s * k + np.arange(6 - s) if tail else np.full(6 - s, -1)])
-    return _Candidates(compute, out["lw"], out["reads"], out["writes"], out.get("q"), axis, choice, small_rows, one_word)
+    for a in (axis, choice, one_word):
+        a.flags.writeable = False
+    return axis, choice, one_word
 
 
 def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
@@ -455,10 +535,19 @@ def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
 
     l2bw of shape (ports, 1, 1) chooses for every port at once (results port-major, ports x R).
     """
-    value = np.maximum(cand.compute, cand.lw / l2bw)  # (C, R), or (ports, C, R) for an array of ports
+    # max(compute, lw / l2bw): (C, R), or (ports, C, R) for an array of ports. Its buffer is then
+    # reused for the accesses of the fastest candidates (inf elsewhere): fresh large temporaries
+    # and np.where cost about twice as much here.
+    value = cand.lw / l2bw
+    np.maximum(value, cand.compute, out=value)
     vmin = value.min(axis=-2)
-    masked = np.where(value == vmin[..., None, :], cand.acc, np.inf)
-    pick = masked.argmin(axis=-2)
+    fastest = value == vmin[..., None, :]
+    masked = value
+    masked.fill(np.inf)
+    np.copyto(masked, cand.acc, where=fastest)
+    # The first minimum along the candidates: a min and a first-true argmax on the booleans is
+    # about 1.6x faster than argmin along a non-last axis, same index (NaN never occurs here).
+    pick = np.equal(masked, masked.min(axis=-2)[..., None, :], out=fastest).argmax(axis=-2)
     if pick.ndim == 1:
         flat = pick_rows(pick)
     else:  # port-major: problem j under port b takes row pick[b, j] of the (C, R) arrays
@@ -479,19 +568,17 @@ def _pick(cand: _Candidates, l2bw: Any, detail: bool) -> PeLevel:
     return PeLevel(vmin, take(cand.reads), take(cand.writes), info)
 
 
-def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) -> tuple[Arr, ...]:
-    """Where `small`, replace the one-word results by the best over heights rows // 2^j.
+def _shorter_folds(geometry: tuple[Arr, ...], full: tuple[Arr, ...], links: frozenset, l2bw: Arr) -> tuple[Arr, list[Arr]] | None:
+    """The best height rows // 2^j of one-word candidates with tiny folds against port l2bw, where it is shorter than the full one.
 
+    Per candidate of interest (1-D arrays): `geometry` holds its (stationary rows and columns,
+    time, array rows and columns, output-stationary, link code, register words) and `full` the
+    full height's (compute, L2 link words, L2 accesses). Returns the indices where a shorter
+    height wins and its (compute, link words, reads, writes, accesses) there; None where none does.
     With c + T - 2 >= 2 the full height is provably best (docs/hardware-model.md 4); below that
     (tiny GEMMs) a shorter fold can beat it. The height set for 2R contains the one for R.
     """
-    sr, sc, t, rows, cols, bw, latch, link, os, links, words = args
-    shape = small.shape
-    out = [np.array(np.broadcast_to(a, shape), dtype=np.float64) for a in results]
-    idx = np.nonzero(small)
-    b = lambda a: np.broadcast_to(np.asarray(a, np.float64), shape)[idx]  # noqa: E731
-    s_sr, s_sc, s_t, s_rows, s_cols, s_bw, s_os = (b(a) for a in (sr, sc, t, rows, cols, np.broadcast_to(bw, shape), os))
-    s_link, s_words = b(link), b(words)
+    s_sr, s_sc, s_t, s_rows, s_cols, s_os, s_link, s_words = geometry
     # All heights rows // 2^j at once (j = 0 is the full height); the first of the fastest, then
     # fewest-access heights wins, as in a pass from j = 0 up that keeps strict improvements.
     top = float(s_rows.max())
@@ -499,16 +586,18 @@ def _shorter_folds(small: Arr, results: tuple[Arr, ...], args: tuple[Any, ...]) 
     while np.floor(top / 2.0 ** (j_max + 1)) >= 1:
         j_max += 1
     height = np.floor(s_rows / 2.0 ** np.arange(1, j_max + 1)[:, None])  # (J, m)
-    new = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os, words=s_words)[:5]
-    fields = [np.concatenate([o[idx][None], np.broadcast_to(nn, height.shape)]) for o, nn in zip(out, new)]
-    v = np.maximum(fields[0], _link_words(*fields[1:], s_link, links) / s_bw)
+    compute, st, row, col, wr = _tile(s_sr, s_sc, s_t, np.maximum(height, 1.0), s_cols, 1.0, False, True, 1.0, s_os, words=_spare(s_words))[:5]
+    reads = st + row + col
+    new = [np.broadcast_to(a, height.shape) for a in (compute, _link_words(st, row, col, wr, s_link, links, reads), reads, wr, reads + wr)]
+    f_compute, f_lw, f_acc = full
+    v = np.concatenate([np.maximum(f_compute, f_lw / l2bw)[None], np.maximum(new[0], new[1] / l2bw)])
     v[1:][height < 1] = np.inf
-    acc = fields[1] + fields[2] + fields[3] + fields[4]
-    flat = pick_rows(np.where(v == v.min(axis=0), acc, np.inf).argmin(axis=0))
-    best = [f.reshape(-1).take(flat) for f in fields]
-    for o, bb in zip(out, best):
-        o[idx] = bb
-    return tuple(out)
+    acc = np.concatenate([f_acc[None], new[4]])
+    best = np.where(v == v.min(axis=0), acc, np.inf).argmin(axis=0)
+    win = np.flatnonzero(best)
+    if not win.size:
+        return None
+    return win, [a[best.take(win) - 1, win] for a in new]
 
 
 def _roles(m: Any, k: Any, n: Any, dataflow: str) -> tuple[Arr, Arr, Arr]:
