@@ -271,7 +271,16 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
             off_c += p.count_c
             off_m += p.count_m
         tables = (tab_c, tab_m, tab_parts, total_c, total_m)
-        best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables, array_side=not bypass)
+        if detail:
+            best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables, array_side=not bypass)
+        else:
+            # In blocks of ops of at most _CHUNK values: larger temporaries get fresh pages from
+            # the system more often.
+            best_c, l2_pj, glb_pj, dram_pj = (np.empty((g, n)) for _ in range(4))
+            step = max(1, _CHUNK // n)
+            for lo in range(0, g, step):
+                sl = slice(lo, lo + step)
+                _select(idx_c[sl], idx_m[sl], el2r, el2w, *tables, out=(best_c[sl], l2_pj[sl], glb_pj[sl], dram_pj[sl]), array_side=not bypass)
     else:
         # Op by op, from the op's own rows of the tables (its codes index them as they are), in
         # cache-sized chunks of designs: temporaries stay small and hot.
