@@ -178,19 +178,23 @@ class _Prepared:
     rep_m: np.ndarray
 
 
-def _prepare(op: Gemm, ctx: MapContext) -> _Prepared:
+def _prepare(op: Gemm, ctx: MapContext, seen: dict[frozenset, tuple]) -> _Prepared:
+    """The op's codes at both levels; `seen` keeps them per set of shape arrays, alive for the call."""
     n = max(ctx.n, 1)
-    shape_codes = combine([ctx.codes_of(a) for a in (op.m, op.k, op.n, op.batch)], n)
     shape = (op.m, op.k, op.n, op.batch)
-    # Memory level: shape x (clusters, TC L2, GLB, GLB and DRAM bandwidth, precision);
-    # compute level: shape x (clusters, W, D, L2 port, register settings).
-    codes_m, count_m = combine([shape_codes, (ctx.mem_codes, ctx.mem_count)], n)
-    codes_c, count_c = combine([shape_codes, (ctx.comp_codes, ctx.comp_count)], n)
-    return _Prepared(
-        op, shape, (op.m * op.k * op.n * op.batch).astype(np.float64),  # integer MACs, exact in float64 below 2**53
-        codes_c, count_c, representatives(codes_c, count_c),
-        codes_m, count_m, representatives(codes_m, count_m),
-    )
+    # GEMMs over the same shape arrays in any order (a tower's mlp_fc1 and mlp_fc2: width and
+    # ffn) have the same rows alike, so they share one set of codes.
+    key = frozenset(id(a) for a in shape if a.size > 1)
+    codes = seen.get(key)
+    if codes is None:
+        shape_codes = combine([ctx.codes_of(a) for a in shape], n)
+        # Memory level: shape x (clusters, TC L2, GLB, GLB and DRAM bandwidth, precision);
+        # compute level: shape x (clusters, W, D, L2 port, register settings).
+        codes_m, count_m = combine([shape_codes, (ctx.mem_codes, ctx.mem_count)], n)
+        codes_c, count_c = combine([shape_codes, (ctx.comp_codes, ctx.comp_count)], n)
+        codes = (codes_c, count_c, representatives(codes_c, count_c), codes_m, count_m, representatives(codes_m, count_m))
+        seen[key] = codes
+    return _Prepared(op, shape, (op.m * op.k * op.n * op.batch).astype(np.float64), *codes)  # integer MACs, exact in float64 below 2**53
 
 
 def _gather(arrays: Sequence[np.ndarray], reps: Sequence[np.ndarray]) -> np.ndarray:
@@ -209,7 +213,8 @@ def _gather_one(a: np.ndarray, reps: np.ndarray) -> np.ndarray:
 
 def gemm_groups(ops: Sequence[Gemm], ctx: MapContext, detail: bool) -> list[GemmMapping]:
     """Map several GEMMs on every design; ops with and without a batch are grouped apart."""
-    prepared = [_prepare(op, ctx) for op in ops]
+    seen: dict[frozenset, tuple] = {}
+    prepared = [_prepare(op, ctx, seen) for op in ops]
     results: list[GemmMapping | None] = [None] * len(ops)
     for batched in (False, True):
         group: list[int] = []
