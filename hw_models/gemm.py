@@ -179,15 +179,16 @@ class _Prepared:
 
 
 def _prepare(op: Gemm, ctx: MapContext, seen: dict[frozenset, tuple]) -> _Prepared:
-    """The op's codes at both levels; `seen` keeps them per set of shape arrays, alive for the call."""
+    """The op's codes at both levels; `seen` keeps them per set of shape codes, alive for the call."""
     n = max(ctx.n, 1)
     shape = (op.m, op.k, op.n, op.batch)
-    # GEMMs over the same shape arrays in any order (a tower's mlp_fc1 and mlp_fc2: width and
-    # ffn) have the same rows alike, so they share one set of codes.
-    key = frozenset(id(a) for a in shape if a.size > 1)
+    # GEMMs whose shape arrays split the designs alike, in any order (a tower's mlp_fc1 and
+    # mlp_fc2: width and ffn; qkv and out_proj: width and heads x 64), share one set of codes.
+    parts = [ctx.codes_of(a) for a in shape]
+    key = frozenset(id(c) for c, u in parts if u > 1)
     codes = seen.get(key)
     if codes is None:
-        shape_codes = combine([ctx.codes_of(a) for a in shape], n)
+        shape_codes = combine(parts, n)
         # Memory level: shape x (clusters, TC L2, GLB, GLB and DRAM bandwidth, precision);
         # compute level: shape x (clusters, W, D, L2 port, register settings).
         codes_m, count_m = combine([shape_codes, (ctx.mem_codes, ctx.mem_count)], n)
