@@ -57,9 +57,13 @@ class MapContext:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def codes_of(self, arr: np.ndarray) -> tuple[np.ndarray, int]:
+        """dense(arr), kept per array; arrays with equal codes (heads, heads x 64) get the same codes object."""
         hit = self._cache.get(id(arr))
         if hit is None or hit[0] is not arr:
-            hit = (arr, *dense(arr))
+            codes, count = dense(arr)
+            if count > 1:
+                codes = next((c for _, c, u in self._cache.values() if u == count and c.shape == codes.shape and np.array_equal(c, codes)), codes)
+            hit = (arr, codes, count)
             self._cache[id(arr)] = hit
         return hit[1], hit[2]
 

@@ -178,19 +178,24 @@ class _Prepared:
     rep_m: np.ndarray
 
 
-def _prepare(op: Gemm, ctx: MapContext) -> _Prepared:
+def _prepare(op: Gemm, ctx: MapContext, seen: dict[frozenset, tuple]) -> _Prepared:
+    """The op's codes at both levels; `seen` keeps them per set of shape codes, alive for the call."""
     n = max(ctx.n, 1)
-    shape_codes = combine([ctx.codes_of(a) for a in (op.m, op.k, op.n, op.batch)], n)
     shape = (op.m, op.k, op.n, op.batch)
-    # Memory level: shape x (clusters, TC L2, GLB, GLB and DRAM bandwidth, precision);
-    # compute level: shape x (clusters, W, D, L2 port, register settings).
-    codes_m, count_m = combine([shape_codes, (ctx.mem_codes, ctx.mem_count)], n)
-    codes_c, count_c = combine([shape_codes, (ctx.comp_codes, ctx.comp_count)], n)
-    return _Prepared(
-        op, shape, (op.m * op.k * op.n * op.batch).astype(np.float64),  # integer MACs, exact in float64 below 2**53
-        codes_c, count_c, representatives(codes_c, count_c),
-        codes_m, count_m, representatives(codes_m, count_m),
-    )
+    # GEMMs whose shape arrays split the designs alike, in any order (a tower's mlp_fc1 and
+    # mlp_fc2: width and ffn; qkv and out_proj: width and heads x 64), share one set of codes.
+    parts = [ctx.codes_of(a) for a in shape]
+    key = frozenset(id(c) for c, u in parts if u > 1)
+    codes = seen.get(key)
+    if codes is None:
+        shape_codes = combine(parts, n)
+        # Memory level: shape x (clusters, TC L2, GLB, GLB and DRAM bandwidth, precision);
+        # compute level: shape x (clusters, W, D, L2 port, register settings).
+        codes_m, count_m = combine([shape_codes, (ctx.mem_codes, ctx.mem_count)], n)
+        codes_c, count_c = combine([shape_codes, (ctx.comp_codes, ctx.comp_count)], n)
+        codes = (codes_c, count_c, representatives(codes_c, count_c), codes_m, count_m, representatives(codes_m, count_m))
+        seen[key] = codes
+    return _Prepared(op, shape, (op.m * op.k * op.n * op.batch).astype(np.float64), *codes)  # integer MACs, exact in float64 below 2**53
 
 
 def _gather(arrays: Sequence[np.ndarray], reps: Sequence[np.ndarray]) -> np.ndarray:
@@ -209,7 +214,8 @@ def _gather_one(a: np.ndarray, reps: np.ndarray) -> np.ndarray:
 
 def gemm_groups(ops: Sequence[Gemm], ctx: MapContext, detail: bool) -> list[GemmMapping]:
     """Map several GEMMs on every design; ops with and without a batch are grouped apart."""
-    prepared = [_prepare(op, ctx) for op in ops]
+    seen: dict[frozenset, tuple] = {}
+    prepared = [_prepare(op, ctx, seen) for op in ops]
     results: list[GemmMapping | None] = [None] * len(ops)
     for batched in (False, True):
         group: list[int] = []
@@ -271,7 +277,16 @@ def _gemm_group(group: Sequence[_Prepared], ctx: MapContext, batched: bool, deta
             off_c += p.count_c
             off_m += p.count_m
         tables = (tab_c, tab_m, tab_parts, total_c, total_m)
-        best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables, array_side=not bypass)
+        if detail:
+            best_c, l2_pj, glb_pj, dram_pj, slot_i, pick_c, pick_m = _select(idx_c, idx_m, el2r, el2w, *tables, array_side=not bypass)
+        else:
+            # In blocks of ops of at most _CHUNK values: larger temporaries get fresh pages from
+            # the system more often.
+            best_c, l2_pj, glb_pj, dram_pj = (np.empty((g, n)) for _ in range(4))
+            step = max(1, _CHUNK // n)
+            for lo in range(0, g, step):
+                sl = slice(lo, lo + step)
+                _select(idx_c[sl], idx_m[sl], el2r, el2w, *tables, out=(best_c[sl], l2_pj[sl], glb_pj[sl], dram_pj[sl]), array_side=not bypass)
     else:
         # Op by op, from the op's own rows of the tables (its codes index them as they are), in
         # cache-sized chunks of designs: temporaries stay small and hot.
