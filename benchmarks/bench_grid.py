@@ -130,6 +130,7 @@ def main() -> None:
         ("latency over grid", f"{rep.latency_s.min() * 1e3:.2f} .. {rep.latency_s.max() * 1e3:.1f} ms"),
         ("energy over grid", f"{rep.energy_j.min() * 1e3:.1f} .. {rep.energy_j.max() * 1e3:.1f} mJ"),
         ("feasible (TOPS, area, 50 ms)", f"{int(ok.sum()):,} of {len(hw):,}"),
+        allocator_row(args.baseline),
         ("machine", f"{platform.machine()}, {platform.python_version()}, numpy {np.__version__}, load {_load()}"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -157,6 +158,15 @@ def comparison_rows(timings: list, directory: str | None, calls: list, rep: Any,
         ("speed-up over baseline", f"{np.median(old_wall) / np.median(wall):.2f}x wall, {np.median(old_cpu) / np.median(cpu):.2f}x CPU"),
         ("results vs baseline", f"max relative difference {worst:.1e} over {', '.join(REPORT_FIELDS)}"),
     ]
+
+
+def allocator_row(directory: str | None) -> tuple[str, str]:
+    """Whether the cost model kept glibc's freed temporaries mapped (hw_models.allocator), process-wide."""
+    from hw_models.allocator import OPT_OUT_VARIABLE, keep_freed_memory
+
+    state = "freed temporaries kept (glibc thresholds set)" if keep_freed_memory() else "system default (not set)"
+    shared = "; shared by the baseline, so the ratio leaves it out" if directory else ""
+    return ("allocator", f"{state}{shared}; {OPT_OUT_VARIABLE}=system in another process compares")
 
 
 def _load() -> str:

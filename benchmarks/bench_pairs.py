@@ -12,7 +12,7 @@ import platform
 
 import baseline
 import numpy as np
-from bench_grid import _load, comparison_rows, random_pruned
+from bench_grid import _load, allocator_row, comparison_rows, random_pruned
 
 from hw_models import evaluate_cost, reference_grid
 
@@ -50,6 +50,7 @@ def main() -> None:
         *comparison_rows(timings, args.baseline, calls, rep, lambda r: args.pairs),
         ("latency", f"{rep.latency_s.min() * 1e3:.2f} .. {rep.latency_s.max() * 1e3:.1f} ms"),
         ("energy", f"{rep.energy_j.min() * 1e3:.1f} .. {rep.energy_j.max() * 1e3:.1f} mJ"),
+        allocator_row(args.baseline),
         ("machine", f"{platform.machine()}, {platform.python_version()}, numpy {np.__version__}, load {_load()}"),
     ]
     width = max(len(k) for k, _ in rows)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .area import UM2_PER_MM2
-from .area import area_um2 as _area_um2
+from .area import batch_area_um2
 from .area import tops as _tops
 from .config import HardwareBatch, HardwareConfig
 from .energy import ENERGY_COMPONENTS, PJ_PER_J, Profile, access_energies, check_profile_matches, leakage_power_w, load_profile
@@ -17,7 +17,7 @@ from .context import make_context
 from .fusion import fuse
 from .layers import count_layers
 from .gemm import BOUNDS, gemm_groups, gemm_one, mapping_names
-from .grouping import batch_length
+from .grouping import FieldCodes, batch_length
 from .vector import vector_one
 from .workload import Gemm, VectorOp, Workload
 
@@ -141,7 +141,8 @@ def evaluate_cost(
     workload = count_layers(workload, prof.layer_count)  # how many layers of each block the profile charges
     use_leakage = bool(leakage)
     n = batch_length(len(hw), workload.n)
-    ctx = make_context(hw, access_energies(hw, prof), prof, n)
+    field_codes = FieldCodes(hw)  # the batch's field codes, shared by the energies, the context and the area
+    ctx = make_context(hw, access_energies(hw, prof, field_codes), prof, n, field_codes)
 
     n_ops = len(workload.ops)
     op_cycles = np.empty((n_ops, n))
@@ -213,7 +214,7 @@ def evaluate_cost(
     op_energy_pj /= PJ_PER_J  # in place: the joules take the picojoules' buffer
     op_energy_j = op_energy_pj
     energy_by_component = {name: value / PJ_PER_J for name, value in comp.items()}
-    a_um2 = np.broadcast_to(_area_um2(hw, prof), (n,)).copy()
+    a_um2 = np.broadcast_to(batch_area_um2(hw, prof, field_codes), (n,)).copy()
     a_mm2 = a_um2 / UM2_PER_MM2
     if use_leakage:
         # Leakage power burns for as long as each op runs, so it is charged per op.

@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import HardwareError
 
-__all__ = ["ceil_div", "dense", "codes_any", "combine", "representatives", "per_distinct", "full", "batch_length", "pick_rows", "MAX_DENSE_SPAN"]
+__all__ = ["ceil_div", "dense", "codes_any", "combine", "representatives", "per_distinct", "full", "batch_length", "pick_rows", "FieldCodes", "MAX_DENSE_SPAN"]
 
 MAX_DENSE_SPAN = 1 << 16  # value range up to which integer codes are built with a lookup table
 
@@ -78,10 +78,27 @@ def pick_rows(pick: np.ndarray) -> np.ndarray:
     return flat
 
 
-def per_distinct(fn: Callable[..., Any], *fields: np.ndarray) -> Any:
-    """fn(*fields) for every row, evaluated once per distinct row of the (integer) fields (fn may return a tuple)."""
+class FieldCodes:
+    """dense() of the integer fields of one object (an evaluation's hardware batch), each computed once."""
+
+    __slots__ = ("_obj", "_codes")
+
+    def __init__(self, obj: Any) -> None:
+        self._obj, self._codes = obj, {}
+
+    def __call__(self, name: str) -> tuple[np.ndarray, int]:
+        hit = self._codes.get(name)
+        if hit is None:
+            hit = self._codes[name] = dense(getattr(self._obj, name))
+        return hit
+
+
+def per_distinct(fn: Callable[..., Any], *fields: np.ndarray, codes: Sequence[tuple[np.ndarray, int]] | None = None) -> Any:
+    """fn(*fields) for every row, evaluated once per distinct row of the (integer) fields (fn may return a tuple).
+
+    `codes`: the fields' dense codes where the caller has them already."""
     n = len(fields[0])
-    codes, count = combine([dense(f) for f in fields], n)
+    codes, count = combine(list(codes) if codes is not None else [dense(f) for f in fields], n)
     if count >= n:
         return fn(*fields)
     rep = representatives(codes, count)
