@@ -209,8 +209,9 @@ def evaluate_cost(
     comp["mac"] = macs * e.mac_pj
     comp["register"] = macs * (e.register_accesses_per_mac * e.register_pj)
 
-    freq_hz = np.broadcast_to(hw.frequency_mhz * HZ_PER_MHZ, (n,))
-    op_latency_s = op_cycles / freq_hz
+    freq_hz = hw.frequency_mhz * HZ_PER_MHZ
+    # One frequency for the whole batch (the usual case) divides as a scalar: the same quotients, half the memory traffic.
+    op_latency_s = op_cycles / (float(freq_hz[0]) if np.all(freq_hz == freq_hz[0]) else np.broadcast_to(freq_hz, (n,)))
     op_energy_pj /= PJ_PER_J  # in place: the joules take the picojoules' buffer
     op_energy_j = op_energy_pj
     energy_by_component = {name: value / PJ_PER_J for name, value in comp.items()}
