@@ -6,9 +6,7 @@ import numpy as np
 
 from .config import HardwareBatch
 from .energy import Profile, check_profile_matches, load_profile, loglog_table
-from .grouping import combine as _combine
 from .grouping import FieldCodes
-from .grouping import representatives as _representatives
 
 __all__ = ["area_um2", "area_mm2", "area_breakdown_um2", "tops", "sram_area_um2", "UM2_PER_MM2", "OPS_PER_MAC"]
 
@@ -37,14 +35,7 @@ def area_um2(hw: HardwareBatch, profile: "str | Profile" = "reference") -> np.nd
 def batch_area_um2(hw: HardwareBatch, prof: Profile, field_codes: FieldCodes) -> np.ndarray:
     """area_um2 for a profile already checked against the batch, from the batch's field codes."""
     # Area depends on five fields with few distinct values: cost each distinct design once.
-    names = ("clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb")
-    fields = tuple(getattr(hw, f) for f in names)
-    codes, count = _combine([field_codes(f) for f in names], len(hw))
-    if count < len(hw):
-        rep = _representatives(codes, count)
-        area = _area(*(f.take(rep) for f in fields), prof)
-        return area.take(codes) if codes.size == len(hw) else np.repeat(area, len(hw))
-    return _area(*fields, prof)
+    return field_codes.per_distinct(lambda *fields: _area(*fields, prof), "clusters", "pe_width", "pe_depth", "l2_sram_kb", "glb_mb")
 
 
 def area_breakdown_um2(hw: HardwareBatch, profile: "str | Profile" = "reference") -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ import numpy as np
 from .config import HardwareBatch
 from .errors import HardwareError
 from .fusion import NO_FUSION, FusionRules, parse_fusion
-from .grouping import FieldCodes, per_distinct
+from .grouping import FieldCodes
 from .layers import AS_LOWERED, LayerCount, parse_layer_count
 from .workload import VECTOR_KINDS
 
@@ -460,10 +460,9 @@ def access_energies(hw: HardwareBatch, profile: Profile, codes: FieldCodes | Non
     out: dict[str, Any] = {}
     # Reads and writes from one pass over the distinct capacities of each memory.
     both = lambda kib, table: tuple(_sram_pj(kib, table, access) for access in SRAM_ACCESSES)  # noqa: E731
-    l2_pj = per_distinct(lambda kib: both(kib.astype(np.float64), l2), hw.l2_sram_kb, codes=[codes("l2_sram_kb")])
-    l2_tc_pj = per_distinct(lambda kib, w, d: both(_tc_l2_kib(kib, w, d, profile), l2), hw.l2_sram_kb, hw.pe_width, hw.pe_depth,
-                            codes=[codes(f) for f in ("l2_sram_kb", "pe_width", "pe_depth")])
-    glb_pj = per_distinct(lambda mib: both(mib.astype(np.float64) * BYTES_PER_KIB, glb), hw.glb_mb, codes=[codes("glb_mb")])
+    l2_pj = codes.per_distinct(lambda kib: both(kib.astype(np.float64), l2), "l2_sram_kb")
+    l2_tc_pj = codes.per_distinct(lambda kib, w, d: both(_tc_l2_kib(kib, w, d, profile), l2), "l2_sram_kb", "pe_width", "pe_depth")
+    glb_pj = codes.per_distinct(lambda mib: both(mib.astype(np.float64) * BYTES_PER_KIB, glb), "glb_mb")
     for i, access in enumerate(SRAM_ACCESSES):
         out[f"l2_{access}_pj"] = l2_pj[i]
         out[f"l2_tc_{access}_pj"] = tc * l2_tc_pj[i]

@@ -99,6 +99,10 @@ class FieldCodes:
             hit = self._codes[name] = dense(getattr(self._obj, name))
         return hit
 
+    def per_distinct(self, fn: Callable[..., Any], *names: str) -> Any:
+        """per_distinct of fn over the named fields, from their codes."""
+        return per_distinct(fn, *(getattr(self._obj, name) for name in names), codes=[self(name) for name in names])
+
 
 def per_distinct(fn: Callable[..., Any], *fields: np.ndarray, codes: Sequence[tuple[np.ndarray, int]] | None = None) -> Any:
     """fn(*fields) for every row, evaluated once per distinct row of the (integer) fields (fn may return a tuple).
